@@ -1,0 +1,90 @@
+"""Command line: `python -m emoji_fer predict|evaluate ...`.
+
+predict  PATH... [--no-detect] [--top-k 3] [--detector mtcnn|haar] [--model PATH]
+         prints a JSON list, one entry per path: {"path", "faces", "whole_image",
+         "message", "error"}; exit status 2 if any path could not be read.
+evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
+         accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
+"""
+
+import argparse
+import json
+import sys
+
+from emoji_fer.labels import LABELS
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m emoji_fer",
+                                     description="Facial expressions as emoji (FER-2013 CNN).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="classify the faces in image files, print JSON")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
+    p.add_argument("--top-k", type=int, default=3, choices=range(1, len(LABELS) + 1), metavar="K")
+    p.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
+    p.add_argument("--model", help="a .keras model with its .json beside it (default: the shipped model)")
+    p.set_defaults(func=predict)
+
+    e = sub.add_parser("evaluate", help="accuracy and per-class metrics on a FER-2013 split")
+    e.add_argument("--data-dir", help="FER-2013 folder layout or fer2013.csv (default: $FER2013_DIR)")
+    e.add_argument("--split", default="PrivateTest", choices=("Training", "PublicTest", "PrivateTest"))
+    e.add_argument("--model")
+    e.add_argument("--json", action="store_true", help="print the full report as JSON")
+    e.set_defaults(func=evaluate)
+    return parser
+
+
+def predict(args):
+    from emoji_fer.images import ImageError
+    from emoji_fer.predictor import Predictor
+
+    predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
+    results, failed = [], False
+    for path in args.paths:
+        try:
+            out = predictor.predict(path, detect=not args.no_detect, top_k=args.top_k)
+            results.append({"path": path, **out, "error": None})
+        except ImageError as err:
+            failed = True
+            results.append({"path": path, "faces": [], "whole_image": False, "message": None, "error": str(err)})
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 2 if failed else 0
+
+
+def evaluate(args):
+    from emoji_fer.evaluation import evaluate_split
+    from train.data import DatasetError
+
+    try:
+        report = evaluate_split(args.data_dir, args.split, args.model)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def format_report(report):
+    lines = [f"FER-2013 {report['split']}: n={report['n']}  accuracy {report['accuracy']:.2%}  "
+             f"macro-F1 {report['macro_f1']:.3f}", "", f"{'label':<10}{'precision':>10}{'recall':>8}{'f1':>7}{'support':>9}"]
+    for label, m in report["per_class"].items():
+        lines.append(f"{label:<10}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{m['support']:>9}")
+    lines += ["", "confusion matrix (rows = true, columns = predicted): " + " ".join(l[:3] for l in LABELS)]
+    lines += [f"{label[:3]:>4} " + " ".join(f"{n:>4}" for n in row) for label, row in zip(LABELS, report["confusion"])]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from emoji_fer.model_files import ModelFileError
+
+    try:
+        return args.func(args)
+    except ModelFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

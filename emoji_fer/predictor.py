@@ -1,0 +1,134 @@
+"""The Predictor: load a trained model once, then classify faces in images.
+
+Results follow the convention of the `fer` package, which users of `fer` and DeepFace
+know: a list of faces, each with a `box` [x, y, w, h] in pixels and a `scores` dict
+{label: probability} over the seven FER-2013 labels (summing to 1), plus `top`, the
+top-k labels with their emoji.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from emoji_fer.images import load_rgb
+from emoji_fer.labels import EMOJI, LABELS
+from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
+from emoji_fer.preprocessing import crop_face, to_input
+
+WHOLE_IMAGE_MAX_SIDE = 96  # px: with no face found, an image this small is taken as a face crop
+
+
+class Predictor:
+    """A trained FER-2013 model, loaded once, with the face detector.
+
+    model_path: a `.keras` file with its `.json` metadata beside it (default: the shipped
+    model). detector: "mtcnn" (default), "haar", or None to classify every image as one
+    face crop. Raises ModelFileError if the model or its metadata is missing.
+    """
+
+    def __init__(self, model_path=None, detector="mtcnn"):
+        model_path = Path(model_path or os.environ.get("EMOJI_FER_MODEL") or DEFAULT_MODEL)
+        if not model_path.is_file():
+            raise ModelFileError(f"model {model_path} not found")
+        self.model_path = model_path
+        self.metadata = read_metadata(model_path)
+        self.preprocessing = self.metadata["preprocessing"]
+        self.labels = tuple(self.metadata["labels"])
+        self._classify = _compile(model_path, self.preprocessing["input_size"])
+        self._detector = None
+        self._detector_name = detector
+
+    @property
+    def detector(self):
+        # Built on first use: the CLI's --no-detect and `evaluate` never pay for it.
+        if self._detector is None and self._detector_name:
+            from emoji_fer.detect import FaceDetector
+
+            self._detector = FaceDetector(self._detector_name)
+        return self._detector
+
+    def predict_faces(self, faces):
+        """Probabilities for a batch of preprocessed faces.
+
+        faces: (N, 48, 48, 1) float32 in [0, 1] (see emoji_fer.preprocessing).
+        Returns (N, 7) float32 probabilities in FER-2013 label order; rows sum to 1.
+        """
+        faces = np.asarray(faces, dtype=np.float32)
+        if faces.ndim != 4 or faces.shape[1:] != (self.preprocessing["input_size"],) * 2 + (1,):
+            raise ValueError(f"faces must be (N, 48, 48, 1) float32, got {faces.shape}")
+        if len(faces) == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        return self._classify(faces)
+
+    def predict(self, image, detect=True, top_k=3):
+        """Find and classify every face in one image.
+
+        image: path, bytes, PIL image or (H, W, 3) uint8 RGB array.
+        detect: False treats the whole image as one face crop.
+        Returns {"faces": [face, ...], "whole_image": bool, "message": str or None}, each
+        face {"box": [x, y, w, h] in original pixels, "scores": {label: p},
+        "top": [{"label", "emoji", "score"}] * top_k}, largest face first.
+        Raises emoji_fer.images.ImageError for unusable images.
+        """
+        rgb, factor = load_rgb(image)
+        return self.predict_rgb(rgb, factor, detect, top_k)
+
+    def predict_rgb(self, rgb, factor=1.0, detect=True, top_k=3):
+        """`predict` for an already decoded (H, W, 3) uint8 RGB image that was downscaled
+        by `factor` (>= 1) from the original; boxes come back in original pixels."""
+        height, width = rgb.shape[:2]
+        boxes = self.detector.detect(rgb) if detect and self.detector else []
+        whole = not boxes and (not detect or max(width, height) * factor <= WHOLE_IMAGE_MAX_SIDE)
+        if whole:
+            batch = to_input(_pil(rgb), self.preprocessing)[None]
+            boxes = [[0, 0, width, height]]
+        elif boxes:
+            gray = _gray(rgb)
+            batch = np.stack([crop_face(gray, b, self.preprocessing) for b in boxes])
+        else:
+            return {"faces": [], "whole_image": False, "message": "no face found"}
+        probs = self.predict_faces(batch)
+        faces = [self._face(box, p, factor, top_k) for box, p in zip(boxes, probs)]
+        message = "no face detected; classified the whole image as one face crop" if whole and detect else None
+        return {"faces": faces, "whole_image": whole, "message": message}
+
+    def _face(self, box, probs, factor, top_k):
+        scores = {label: float(p) for label, p in zip(self.labels, probs)}
+        order = np.argsort(-probs)[:top_k]
+        return {
+            "box": [int(round(v * factor)) for v in box],
+            "scores": scores,
+            "top": [{"label": self.labels[i], "emoji": EMOJI[self.labels[i]], "score": float(probs[i])}
+                    for i in order],
+        }
+
+
+def _compile(model_path, size):
+    """Load the Keras model and wrap it in one traced tf.function (any batch size), so a
+    request costs one graph call instead of `model.predict`'s per-call setup."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    try:
+        model = keras.models.load_model(model_path, compile=False)
+    except (OSError, ValueError) as err:
+        raise ModelFileError(f"cannot load model {model_path}: {err}") from None
+    spec = tf.TensorSpec((None, size, size, 1), tf.float32)
+    infer = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+
+    def classify(faces):
+        return infer(tf.constant(faces)).numpy().astype(np.float32)
+
+    return classify
+
+
+def _gray(rgb):
+    return np.asarray(_pil(rgb).convert("L"))
+
+
+def _pil(rgb):
+    from PIL import Image
+
+    return Image.fromarray(rgb)

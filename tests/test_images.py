@@ -1,0 +1,105 @@
+"""Every kind of bad or unusual image file gets decoded correctly or a clear ImageError."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from emoji_fer.images import MAX_SIDE, ImageError, load_rgb
+
+
+def jpeg_bytes(image, **kw):
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def face_jpeg(tmp_path):
+    gradient = np.tile(np.linspace(0, 255, 120, dtype=np.uint8), (80, 1))
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(np.stack([gradient] * 3, -1)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty file"),
+    (b"this is plain text, not a JPEG", "not an image file"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "not an image file|corrupt or truncated"),
+])
+def test_unreadable_files(tmp_path, content, message):
+    path = tmp_path / "upload.jpg"
+    path.write_bytes(content)
+    with pytest.raises(ImageError, match=message):
+        load_rgb(path)
+
+
+def test_truncated_jpeg(tmp_path, face_jpeg):
+    data = face_jpeg.read_bytes()
+    path = tmp_path / "truncated.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="truncated"):
+        load_rgb(path)
+
+
+def test_missing_path_and_folder(tmp_path):
+    with pytest.raises(ImageError, match="no such file"):
+        load_rgb(tmp_path / "nope.png")
+    with pytest.raises(ImageError, match="is a folder"):
+        load_rgb(tmp_path)
+
+
+def test_one_pixel_image_is_too_small(tmp_path):
+    Image.new("RGB", (1, 1)).save(tmp_path / "dot.png")
+    with pytest.raises(ImageError, match="too small"):
+        load_rgb(tmp_path / "dot.png")
+
+
+def test_huge_jpeg_is_downscaled_while_decoding(tmp_path):
+    big = Image.new("RGB", (10000, 10000), (120, 90, 60))
+    path = tmp_path / "huge.jpg"
+    big.save(path, quality=50)
+    del big
+    rgb, factor = load_rgb(path)
+    assert max(rgb.shape[:2]) <= MAX_SIDE and rgb.dtype == np.uint8
+    assert factor == pytest.approx(10000 / max(rgb.shape[:2]))
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P", "L", "I;16", "LA", "CMYK"])
+def test_every_mode_becomes_rgb(tmp_path, mode):
+    base = Image.fromarray(np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1))).convert("RGB")
+    if mode == "I;16":
+        image = Image.fromarray((np.asarray(base.convert("L"), np.uint16) * 256).astype(np.uint16))
+    else:
+        image = base.convert(mode)
+    path = tmp_path / ("img.png" if mode != "CMYK" else "img.jpg")
+    image.save(path)
+    rgb, _ = load_rgb(path)
+    assert rgb.shape == (64, 64, 3) and rgb.dtype == np.uint8
+    # the left-to-right gradient survives (16-bit included: no clipping to white)
+    assert rgb[:, -1].mean() > rgb[:, 0].mean() + 100
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    Image.new("RGBA", (32, 32), (0, 0, 0, 0)).save(tmp_path / "clear.png")
+    rgb, _ = load_rgb(tmp_path / "clear.png")
+    assert rgb.min() == 255
+
+
+def test_exif_orientation_is_respected(tmp_path):
+    image = Image.new("RGB", (120, 60), (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(jpeg_bytes(image, exif=exif))
+    rgb, _ = load_rgb(path)
+    assert rgb.shape[:2] == (120, 60)  # displayed portrait: height 120, width 60
+
+
+def test_bytes_and_arrays_are_accepted(face_jpeg):
+    from_bytes, _ = load_rgb(face_jpeg.read_bytes())
+    from_array, _ = load_rgb(from_bytes)
+    assert from_bytes.shape == from_array.shape == (80, 120, 3)
+    with pytest.raises(ImageError, match="not an"):
+        load_rgb(np.zeros((10, 10), np.float32))

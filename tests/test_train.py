@@ -1,0 +1,61 @@
+"""Training smoke test: a few hundred images, interrupted after its first epoch, then
+--resume continues from the per-epoch backup and finishes with model + metadata."""
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, run_module
+
+ARGS = ["--epochs", "3", "--limit", "256", "--batch-size", "64", "--widths", "8", "16", "16", "16"]
+
+
+def read_epochs(log):
+    if not log.exists():
+        return []
+    with open(log) as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_train_interrupt_and_resume(fer_dir, tmp_path):
+    work, out = tmp_path / "work", tmp_path / "models"
+    cmd = ["train", "--data-dir", str(fer_dir), "--name", "tiny", "--work-dir", str(work),
+           "--out-dir", str(out), *ARGS]
+    log = work / "tiny" / "log.csv"
+
+    proc = subprocess.Popen([sys.executable, "-m", *cmd], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not read_epochs(log) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)  # as hard as a session ending
+    proc.wait()
+    assert read_epochs(log) and read_epochs(log)[0] == 0, "first epoch did not finish"
+    done = read_epochs(log)
+    if len(done) == 3:
+        pytest.skip("the run finished before it could be interrupted")
+
+    refused = run_module(*cmd)
+    assert refused.returncode != 0 and "--resume" in refused.stderr
+
+    resumed = run_module(*cmd, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert read_epochs(log) == [0, 1, 2]  # no epoch repeated, none lost
+    metadata = json.loads((out / "tiny.json").read_text())
+    assert metadata["training"]["epochs_run"] == 3
+    assert metadata["preprocessing"]["input_size"] == 48
+    assert set(metadata["metrics"]) == {"PublicTest", "PrivateTest"}
+    assert metadata["metrics"]["PrivateTest"]["n"] == 3589
+    assert (out / "tiny.keras").stat().st_size > 0
+    assert (out / "tiny_confusion.png").exists() and (out / "tiny_curves.png").exists()
+
+
+def test_train_reports_a_missing_dataset(tmp_path):
+    result = run_module("train", "--data-dir", str(tmp_path / "missing"), "--work-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "Training_<id>.jpg" in result.stderr

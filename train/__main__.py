@@ -1,0 +1,46 @@
+"""Command line: python -m train --data-dir ../shared/fer2013 [--epochs 45] [--resume] ..."""
+
+import argparse
+import sys
+
+from train.data import DatasetError
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m train", description="Train the FER-2013 expression CNN.")
+    p.add_argument("--data-dir", help="FER-2013 folder layout or fer2013.csv (default: $FER2013_DIR)")
+    p.add_argument("--name", default="emoji_fer", help="model name: writes OUT_DIR/NAME.keras and NAME.json")
+    p.add_argument("--out-dir", default="models")
+    p.add_argument("--work-dir", default="checkpoints", help="per-epoch backup, best checkpoint and CSV log")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
+    p.add_argument("--epochs", type=int, default=45)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.05, help="peak learning rate (SGD, Nesterov)")
+    p.add_argument("--warmup-epochs", type=int, default=2)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--class-weight-power", type=float, default=0.3,
+                   help="class weights (n_max/n_c)**power; 0 disables")
+    p.add_argument("--dropout", type=float, default=0.3)
+    p.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256],
+                   help="stem width, then one width per stage")
+    p.add_argument("--limit", type=int, default=0, help="use only this many Training images (smoke tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from train.train import train  # imports TensorFlow: keep --help fast
+
+    try:
+        train(args)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Train the expression CNN on FER-2013: Training to fit, PublicTest to select the
+epoch, PrivateTest to report (the standard protocol, Goodfellow et al. 2013).
+
+The story: load the splits -> tf.data pipelines (augmentation in the pipeline) ->
+build and compile the CNN (SGD + Nesterov, cosine decay, label smoothing, class
+weights) -> fit with a backup every epoch (resumable) and the best-on-PublicTest
+checkpoint -> evaluate on PrivateTest -> write model, metadata and plots.
+"""
+
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
+from emoji_fer.metrics import classification_report
+from emoji_fer.model_files import write_metadata
+from emoji_fer.preprocessing import PREPROCESSING, scale
+from train.augment import build_augmenter
+from train.data import load_fer2013
+from train.model import build_model
+from train import plots
+
+
+def train(args):
+    """Run one training job from parsed CLI arguments (see train/__main__.py). Returns the report dict."""
+    work = Path(args.work_dir) / args.name
+    prepare_work_dir(work, args.resume)
+    configure_precision(args.bf16)
+    keras.utils.set_random_seed(args.seed)
+
+    data = load_fer2013(args.data_dir)
+    x_train, y_train = subsample(*data["Training"], args.limit, args.seed)
+    train_ds = make_dataset(x_train, y_train, args.batch_size, training=True, seed=args.seed)
+    val_ds = make_dataset(*data["PublicTest"], args.batch_size, training=False)
+
+    steps = math.ceil(len(x_train) / args.batch_size)
+    model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+    model.compile(optimizer=make_optimizer(args, steps),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+                  metrics=["accuracy"])
+    print(f"model: {model.count_params():,} parameters; {len(x_train):,} training images, "
+          f"{steps} steps/epoch", flush=True)
+
+    start = time.time()
+    model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
+              class_weight=class_weights(y_train, args.class_weight_power),
+              callbacks=make_callbacks(work), verbose=2)
+    report = finish(args, work, data, time.time() - start)
+    return report
+
+
+def prepare_work_dir(work, resume):
+    backup = work / "backup"
+    if backup.exists() and not resume:
+        raise SystemExit(f"{work} holds an unfinished run; pass --resume to continue it, "
+                         f"or delete {work} to start over.")
+    if not resume and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+
+
+def configure_precision(bf16):
+    # bfloat16 matmuls/convs run on AMX/AVX512-BF16 units: ~2x faster than float32 on
+    # this CPU (measured: 858 vs 1714 ms per batch of 128); weights stay float32.
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bf16 else "float32")
+
+
+def subsample(x, y, limit, seed):
+    if not limit or limit >= len(x):
+        return x, y
+    idx = np.random.default_rng(seed).permutation(len(x))[:limit]
+    return x[idx], y[idx]
+
+
+def make_dataset(images, labels, batch_size, training, seed=0):
+    """tf.data pipeline of ((B, 48, 48, 1) float32 in [0, 1], (B, 7) one-hot float32)."""
+    x = scale(images[..., None])
+    y = keras.utils.to_categorical(labels, NUM_CLASSES).astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if training:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if training:
+        augment = build_augmenter(seed)
+        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def make_optimizer(args, steps_per_epoch):
+    # Linear warm-up then cosine decay to 0, as a schedule of optimizer.iterations, so a
+    # resumed run continues exactly where the interrupted one stopped.
+    total = args.epochs * steps_per_epoch
+    warmup = min(args.warmup_epochs * steps_per_epoch, total // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total - warmup, warmup_target=args.lr, warmup_steps=warmup)
+    opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
+    opt.exclude_from_weight_decay(var_names=["_bn", "bias"])
+    return opt
+
+
+def class_weights(labels, power):
+    """Weights (n_max / n_c) ** power, normalised to mean 1 over the training samples.
+
+    power 0 = no weighting, 1 = full inverse frequency. FER-2013's disgust class has 436
+    training images against 7,215 happy; a mild power keeps its recall up without
+    trading away much overall accuracy.
+    """
+    counts = np.bincount(labels, minlength=NUM_CLASSES).astype(np.float64)
+    w = (counts.max() / np.maximum(counts, 1)) ** power
+    w /= (w * counts).sum() / counts.sum()
+    return {i: float(w[i]) for i in range(NUM_CLASSES)}
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `epoch_seconds` (wall time) to each epoch's logs, so the CSV log records it."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["epoch_seconds"] = round(time.time() - self._start, 1)
+
+
+def make_callbacks(work):
+    log = work / "log.csv"
+    return [
+        EpochTimer(),
+        keras.callbacks.BackupAndRestore(str(work / "backup")),
+        keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor="val_accuracy", mode="max",
+                                        save_best_only=True,
+                                        initial_value_threshold=best_so_far(log)),
+        keras.callbacks.CSVLogger(str(log), append=True),
+    ]
+
+
+def best_so_far(log):
+    """Best PublicTest accuracy in an existing CSV log, so a resumed run keeps the true best."""
+    if not log.exists():
+        return None
+    rows = np.genfromtxt(log, delimiter=",", names=True)
+    return float(np.max(np.atleast_1d(rows["val_accuracy"]))) if rows.size else None
+
+
+def finish(args, work, data, seconds):
+    """Evaluate the best-on-PublicTest model on PrivateTest and write the shipped files."""
+    model = keras.models.load_model(work / "best.keras")
+    reports = {}
+    for split in ("PublicTest", "PrivateTest"):
+        x, y = data[split]
+        probs = model.predict(scale(x[..., None]), batch_size=256, verbose=0)
+        reports[split] = classification_report(y, probs.argmax(1), split)
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = out_dir / f"{args.name}.keras"
+    # Save in float32 so serving and TF.js export do not depend on the bf16 policy.
+    keras.mixed_precision.set_global_policy("float32")
+    export = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+    export.set_weights(model.get_weights())
+    export.save(model_path)
+    history = read_log(work / "log.csv")
+    metadata = {
+        "name": args.name,
+        "labels": list(LABELS),
+        "emoji": EMOJI,
+        "input": "(N, 48, 48, 1) float32 in [0, 1]",
+        "output": "(N, 7) float32 probabilities (softmax), FER-2013 label order",
+        "preprocessing": PREPROCESSING,
+        "parameters": export.count_params(),
+        "recipe": {k: v for k, v in vars(args).items() if k not in ("func",)},
+        "training": {
+            "epochs_run": len(history),
+            "best_epoch": int(np.argmax([r["val_accuracy"] for r in history])) + 1 if history else None,
+            "seconds_this_run": round(seconds, 1),
+            "seconds_per_epoch_median": float(np.median([r["epoch_seconds"] for r in history])) if history else None,
+            "seconds_total": round(float(sum(r["epoch_seconds"] for r in history)), 1),
+        },
+        "metrics": reports,
+    }
+    write_metadata(model_path, metadata)
+    plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
+    plots.training_curves_png(history, out_dir / f"{args.name}_curves.png")
+    shutil.rmtree(work / "backup", ignore_errors=True)
+    print(json.dumps({s: round(r["accuracy"], 4) for s, r in reports.items()}), flush=True)
+    print(f"wrote {model_path} and {model_path.with_suffix('.json')}", flush=True)
+    return metadata
+
+
+def read_log(log):
+    if not log.exists():
+        return []
+    rows = np.genfromtxt(log, delimiter=",", names=True)
+    rows = np.atleast_1d(rows)
+    return [{k: float(r[k]) for k in rows.dtype.names} for r in rows]
