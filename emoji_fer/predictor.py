@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from emoji_fer.images import load_rgb
+from emoji_fer.inference import make_classifier
 from emoji_fer.labels import EMOJI, LABELS
 from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
 from emoji_fer.preprocessing import crop_face, to_input
@@ -35,7 +36,8 @@ class Predictor:
         self.metadata = read_metadata(model_path)
         self.preprocessing = self.metadata["preprocessing"]
         self.labels = tuple(self.metadata["labels"])
-        self._classify = _compile(model_path, self.preprocessing["input_size"])
+        self.tta = self.metadata.get("inference", {}).get("tta", "none")
+        self._classify = _compile(model_path, self.preprocessing["input_size"], self.tta)
         self._detector = None
         self._detector_name = detector
 
@@ -53,6 +55,7 @@ class Predictor:
 
         faces: (N, 48, 48, 1) float32 in [0, 1] (see emoji_fer.preprocessing).
         Returns (N, 7) float32 probabilities in FER-2013 label order; rows sum to 1.
+        Applies the model's test-time augmentation (metadata "inference.tta").
         """
         faces = np.asarray(faces, dtype=np.float32)
         if faces.ndim != 4 or faces.shape[1:] != (self.preprocessing["input_size"],) * 2 + (1,):
@@ -104,24 +107,16 @@ class Predictor:
         }
 
 
-def _compile(model_path, size):
-    """Load the Keras model and wrap it in one traced tf.function (any batch size), so a
-    request costs one graph call instead of `model.predict`'s per-call setup."""
+def _compile(model_path, size, tta):
+    """Load the Keras model once and compile its classification function."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
-    import tensorflow as tf
 
     try:
         model = keras.models.load_model(model_path, compile=False)
     except (OSError, ValueError) as err:
         raise ModelFileError(f"cannot load model {model_path}: {err}") from None
-    spec = tf.TensorSpec((None, size, size, 1), tf.float32)
-    infer = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-
-    def classify(faces):
-        return infer(tf.constant(faces)).numpy().astype(np.float32)
-
-    return classify
+    return make_classifier(model, size, tta)
 
 
 def _gray(rgb):

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from emoji_fer.inference import make_classifier
 from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
 from emoji_fer.model_files import write_metadata
@@ -48,11 +49,18 @@ def train(args):
           f"{steps} steps/epoch", flush=True)
 
     start = time.time()
-    model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-              class_weight=class_weights(y_train, args.class_weight_power),
-              callbacks=make_callbacks(work), verbose=2)
-    report = finish(args, work, data, time.time() - start)
-    return report
+    if finished(work, args.epochs):
+        print(f"{work} already ran {args.epochs} epochs: writing the outputs again", flush=True)
+    else:
+        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
+                  class_weight=class_weights(y_train, args.class_weight_power),
+                  callbacks=make_callbacks(work), verbose=2)
+    return finish(args, work, data, time.time() - start)
+
+
+def finished(work, epochs):
+    """A run whose log has all its epochs and no backup left: only `finish` remains."""
+    return not (work / "backup").exists() and len(read_log(work / "log.csv")) >= epochs
 
 
 def prepare_work_dir(work, resume):
@@ -149,20 +157,22 @@ def best_so_far(log):
 
 def finish(args, work, data, seconds):
     """Evaluate the best-on-PublicTest model on PrivateTest and write the shipped files."""
-    model = keras.models.load_model(work / "best.keras")
-    reports = {}
+    best = keras.models.load_model(work / "best.keras")
+    # Save in float32 so serving and TF.js export do not depend on the bf16 policy.
+    keras.mixed_precision.set_global_policy("float32")
+    model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+    model.set_weights(best.get_weights())
+    reports, plain = {}, {}
     for split in ("PublicTest", "PrivateTest"):
         x, y = data[split]
-        probs = model.predict(scale(x[..., None]), batch_size=256, verbose=0)
-        reports[split] = classification_report(y, probs.argmax(1), split)
+        faces = scale(x[..., None])
+        reports[split] = classification_report(y, make_classifier(model, tta=args.tta)(faces).argmax(1), split)
+        plain[split] = classification_report(y, make_classifier(model, tta="none")(faces).argmax(1), split)["accuracy"]
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / f"{args.name}.keras"
-    # Save in float32 so serving and TF.js export do not depend on the bf16 policy.
-    keras.mixed_precision.set_global_policy("float32")
-    export = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
-    export.set_weights(model.get_weights())
-    export.save(model_path)
+    model.save(model_path)
+    export = model
     history = read_log(work / "log.csv")
     metadata = {
         "name": args.name,
@@ -171,6 +181,7 @@ def finish(args, work, data, seconds):
         "input": "(N, 48, 48, 1) float32 in [0, 1]",
         "output": "(N, 7) float32 probabilities (softmax), FER-2013 label order",
         "preprocessing": PREPROCESSING,
+        "inference": {"tta": args.tta},
         "parameters": export.count_params(),
         "recipe": {k: v for k, v in vars(args).items() if k not in ("func",)},
         "training": {
@@ -181,12 +192,14 @@ def finish(args, work, data, seconds):
             "seconds_total": round(float(sum(r["epoch_seconds"] for r in history)), 1),
         },
         "metrics": reports,
+        "accuracy_without_tta": plain,
     }
     write_metadata(model_path, metadata)
     plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
     plots.training_curves_png(history, out_dir / f"{args.name}_curves.png")
     shutil.rmtree(work / "backup", ignore_errors=True)
-    print(json.dumps({s: round(r["accuracy"], 4) for s, r in reports.items()}), flush=True)
+    print(json.dumps({"tta": args.tta, **{s: round(r["accuracy"], 4) for s, r in reports.items()},
+                      "without_tta": {s: round(a, 4) for s, a in plain.items()}}), flush=True)
     print(f"wrote {model_path} and {model_path.with_suffix('.json')}", flush=True)
     return metadata
 
