@@ -1,0 +1,88 @@
+"""Write a model card (Markdown) from a model's JSON metadata, so the card's numbers are
+always the ones training measured: python -m train.card models/emoji_fer.json
+
+Format after Mitchell et al. 2019, "Model Cards for Model Reporting" (FAT*).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from emoji_fer.labels import LABELS
+
+LIMITS = """\
+## Limits and intended use
+
+- **Label noise.** FER-2013 was collected by Google image search and labelled
+  quickly; human agreement on it is about 65 % (Goodfellow et al. 2013). Some
+  PrivateTest labels are arguably wrong, so accuracy above ~75 % is rare for any model.
+- **Dataset bias.** FER-2013 faces are mostly frontal, adult and skewed towards
+  light-skinned people; posed expressions from web images dominate. Expect worse
+  results on children, elderly people, darker skin tones, profile views, occlusion
+  (masks, hands, glasses) and subtle, spontaneous expressions.
+- **Seven basic categories.** The labels follow Ekman's basic emotions plus neutral.
+  A facial expression is not a feeling: the model reads faces, not minds.
+- **Not for** decisions about people: hiring, education, policing, health, credit,
+  or any surveillance. It is a toy and a teaching tool for showing expressions as emoji.
+"""
+
+
+def render(meta):
+    private, public = meta["metrics"]["PrivateTest"], meta["metrics"]["PublicTest"]
+    recipe, training = meta["recipe"], meta["training"]
+    lines = [
+        f"# Model card: `{meta['name']}`",
+        "",
+        "A VGG-style CNN (`train/model.py`) that classifies a 48x48 grayscale face into the "
+        "seven FER-2013 expressions. Input " + meta["input"] + "; output " + meta["output"] + ".",
+        "",
+        "## Data",
+        "",
+        "FER-2013 (Goodfellow et al. 2013, arXiv:1307.0414), Kaggle folder layout: fitted on "
+        "Training (28,709 faces), epoch selected on PublicTest (3,589), reported on PrivateTest (3,589).",
+        "",
+        "## Recipe",
+        "",
+        f"- {meta['parameters']:,} parameters; widths {recipe['widths']}; dropout {recipe['dropout']}",
+        f"- {recipe['epochs']} epochs, batch {recipe['batch_size']}, SGD + Nesterov, peak learning rate "
+        f"{recipe['lr']} with {recipe['warmup_epochs']} warm-up epochs then cosine decay, weight decay "
+        f"{recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, class weights "
+        f"(n_max/n_c)^{recipe['class_weight_power']}, mixed_bfloat16 = {recipe['bf16']}",
+        "- augmentation: shift, rotation, zoom, horizontal flip, brightness, contrast, random erasing",
+        f"- test-time augmentation: {meta['inference']['tta']}",
+        f"- best PublicTest epoch: {training['best_epoch']} of {training['epochs_run']}; "
+        f"{training['seconds_per_epoch_median']:.0f} s per epoch (median), "
+        f"{training['seconds_total'] / 60:.0f} min in total on a 2-core CPU",
+        "",
+        "## Metrics",
+        "",
+        f"PrivateTest accuracy **{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} "
+        f"(PublicTest {public['accuracy']:.2%}); without TTA: PrivateTest "
+        f"{meta['accuracy_without_tta']['PrivateTest']:.2%}.",
+        "",
+        "| label | precision | recall | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label in LABELS:
+        m = private["per_class"][label]
+        lines.append(f"| {meta['emoji'][label]} {label} | {m['precision']:.3f} | {m['recall']:.3f} | "
+                     f"{m['f1']:.3f} | {m['support']} |")
+    lines += ["", "Confusion matrix, PrivateTest (rows = true label, columns = predicted):", "",
+              "| true \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
+    for label, row in zip(LABELS, private["confusion"]):
+        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + " |")
+    lines += ["", f"![confusion matrix]({meta['name']}_confusion.png)",
+              f"![training curves]({meta['name']}_curves.png)", "", LIMITS]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = argv if argv is not None else sys.argv[1:]
+    meta_path = Path(argv[0] if argv else "models/emoji_fer.json")
+    card = meta_path.with_name("MODEL_CARD.md")
+    card.write_text(render(json.loads(meta_path.read_text())))
+    print(f"wrote {card}")
+
+
+if __name__ == "__main__":
+    main()
