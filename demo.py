@@ -49,7 +49,8 @@ def main():
     parser.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
     parser.add_argument("--model", help="a .keras model with its .json beside it (default: the shipped model)")
     args = parser.parse_args()
-    build_demo(Predictor(args.model)).queue().launch(server_name=args.host, server_port=args.port, share=args.share)
+    predictor = Predictor(args.model).warm_up()
+    build_demo(predictor).queue().launch(server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,12 @@ class Predictor:
             self._detector = FaceDetector(self._detector_name)
         return self._detector
 
+    def warm_up(self):
+        """Build the face detector and trace the model now (about 1-3 s), so that a
+        server's first request is as fast as the others."""
+        self.predict_rgb(np.full((120, 120, 3), 128, np.uint8))
+        return self
+
     def predict_faces(self, faces):
         """Probabilities for a batch of preprocessed faces.
 

@@ -25,7 +25,7 @@ def parse_args(argv=None):
     p.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256],
                    help="stem width, then one width per stage")
     p.add_argument("--limit", type=int, default=0, help="use only this many Training images (smoke tests)")
-    p.add_argument("--tta", choices=("hflip", "none"), default="hflip",
+    p.add_argument("--tta", choices=("none", "hflip", "flip_shift_zoom"), default="flip_shift_zoom",
                    help="test-time augmentation the shipped model uses everywhere (written to its metadata)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
