@@ -1,6 +1,7 @@
 """The shipped model's accuracy on the full FER-2013 PrivateTest split (3,589 faces),
 through the same Predictor the app and CLI use, and the figures its metadata claims."""
 
+import numpy as np
 import pytest
 
 from emoji_fer.evaluation import evaluate_split
@@ -22,7 +23,8 @@ def test_shipped_model_reaches_the_floor(report):
 def test_metadata_reports_what_the_model_does(report):
     claimed = read_metadata(DEFAULT_MODEL)["metrics"]["PrivateTest"]
     assert claimed["accuracy"] == pytest.approx(report["accuracy"], abs=0.002)
-    assert claimed["confusion"] == pytest.approx(report["confusion"], abs=5)
+    # same model, same code path: the counts may differ only by float round-off at ties
+    assert np.abs(np.array(claimed["confusion"]) - np.array(report["confusion"])).max() <= 5
 
 
 def test_shipped_model_is_small():
