@@ -1,13 +1,11 @@
 """Evaluate a model on a FER-2013 split through the same Predictor the product serves."""
 
-import numpy as np
-
 from emoji_fer.metrics import classification_report
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import scale
 
 
-def evaluate_split(data_dir=None, split="PrivateTest", model_path=None, batch_size=256):
+def evaluate_split(data_dir=None, split="PrivateTest", model_path=None):
     """Metrics of a model on one split (see emoji_fer.metrics.classification_report).
 
     data_dir: FER-2013 folder layout or fer2013.csv. Raises train.data.DatasetError if missing.
@@ -16,6 +14,5 @@ def evaluate_split(data_dir=None, split="PrivateTest", model_path=None, batch_si
 
     images, labels = load_fer2013(data_dir, splits=(split,))[split]
     predictor = Predictor(model_path, detector=None)
-    probs = np.concatenate([predictor.predict_faces(scale(images[i:i + batch_size, ..., None]))
-                            for i in range(0, len(images), batch_size)])
+    probs = predictor.predict_faces(scale(images[..., None]))  # batched inside the classifier
     return classification_report(labels, probs.argmax(axis=1), split)

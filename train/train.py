@@ -149,10 +149,8 @@ def make_callbacks(work):
 
 def best_so_far(log):
     """Best PublicTest accuracy in an existing CSV log, so a resumed run keeps the true best."""
-    if not log.exists():
-        return None
-    rows = np.genfromtxt(log, delimiter=",", names=True)
-    return float(np.max(np.atleast_1d(rows["val_accuracy"]))) if rows.size else None
+    history = read_log(log)
+    return max(r["val_accuracy"] for r in history) if history else None
 
 
 def finish(args, work, data, seconds):
@@ -172,7 +170,6 @@ def finish(args, work, data, seconds):
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / f"{args.name}.keras"
     model.save(model_path)
-    export = model
     history = read_log(work / "log.csv")
     metadata = {
         "name": args.name,
@@ -182,7 +179,7 @@ def finish(args, work, data, seconds):
         "output": "(N, 7) float32 probabilities (softmax), FER-2013 label order",
         "preprocessing": PREPROCESSING,
         "inference": {"tta": args.tta},
-        "parameters": export.count_params(),
+        "parameters": model.count_params(),
         "recipe": {k: v for k, v in vars(args).items() if k not in ("func",)},
         "training": {
             "epochs_run": len(history),
