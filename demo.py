@@ -9,6 +9,7 @@ import os
 
 import gradio as gr
 
+from emoji_fer.detect import DETECTORS
 from emoji_fer.images import ImageError
 from emoji_fer.predictor import Predictor
 from emoji_fer.serving import analyze
@@ -48,8 +49,9 @@ def main():
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
     parser.add_argument("--model", help="a .keras model with its .json beside it (default: the shipped model)")
+    parser.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
     args = parser.parse_args()
-    predictor = Predictor(args.model).warm_up()
+    predictor = Predictor(args.model, detector=args.detector).warm_up()
     build_demo(predictor).queue().launch(server_name=args.host, server_port=args.port, share=args.share)
 
 

@@ -8,7 +8,7 @@
 2. Faces found in each ../shared/samples/*.jpg by each detector.
 3. The median warm latency, in ms, of
 - classifying one preprocessed 48x48 face (batch 1, with the model's TTA),
-- the whole `Predictor.predict` on ../shared/samples/justin.jpg (one face) and
+- the whole `Predictor.predict` (file decoding included) on ../shared/samples/justin.jpg (one face) and
   sample6.jpg (a group photo), for each face detector,
 and the ratio of each to the 50 ms per single-face photo target (issue 2).
 """
@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from emoji_fer.detect import DETECTORS
 from emoji_fer.images import load_rgb
 from emoji_fer.predictor import Predictor
 
@@ -100,7 +102,7 @@ def main():
         print()
 
     rows, found = [], {}
-    for detector in ("mtcnn", "haar"):
+    for detector in DETECTORS:
         predictor = Predictor(args.model, detector=detector)
         for path in sorted(args.samples.glob("*.jpg")):
             rgb, factor = load_rgb(path)
@@ -110,14 +112,15 @@ def main():
             rows.append((f"classify 1 face (batch 1, TTA {predictor.tta})", "-",
                          median_ms(lambda: predictor.predict_faces(face), args.runs * 10)))
         for name in ("justin.jpg", "sample6.jpg"):
-            rgb, factor = load_rgb(args.samples / name)
-            n = len(predictor.predict_rgb(rgb, factor)["faces"])
-            ms = median_ms(lambda: predictor.predict_rgb(rgb, factor), args.runs)
-            rows.append((f"predict {name} ({rgb.shape[1]}x{rgb.shape[0]}), detector {detector}", n, ms))
+            path = args.samples / name
+            n = len(predictor.predict(path)["faces"])
+            ms = median_ms(lambda: predictor.predict(path), args.runs)  # decoding the file included
+            width, height = Image.open(path).size
+            rows.append((f"predict {name} ({width}x{height}), detector {detector}", n, ms))
 
-    print(f"{'faces found in':<16}" + "".join(f"{d:>8}" for d in ("mtcnn", "haar")))
+    print(f"{'faces found in':<16}" + "".join(f"{d:>8}" for d in DETECTORS))
     for name, counts in found.items():
-        print(f"{name:<16}" + "".join(f"{counts[d]:>8}" for d in ("mtcnn", "haar")))
+        print(f"{name:<16}" + "".join(f"{counts[d]:>8}" for d in DETECTORS))
     print()
     print(f"{'what':<62}{'faces':>6}{'median ms':>11}{'/ 50 ms':>9}")
     for what, n, ms in rows:

@@ -1,6 +1,6 @@
 """Command line: `python -m emoji_fer predict|evaluate ...`.
 
-predict  PATH... [--no-detect] [--top-k 3] [--detector mtcnn|haar] [--model PATH]
+predict  PATH... [--no-detect] [--top-k 3] [--detector hog|mtcnn|haar] [--model PATH]
          prints a JSON list, one entry per path: {"path", "faces", "whole_image",
          "message", "error"}; exit status 2 if any path could not be read.
 evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from emoji_fer.detect import DETECTORS
 from emoji_fer.labels import LABELS
 
 
@@ -23,7 +24,7 @@ def build_parser():
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
     p.add_argument("--top-k", type=int, default=3, choices=range(1, len(LABELS) + 1), metavar="K")
-    p.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
+    p.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
     p.add_argument("--model", help="a .keras model with its .json beside it (default: the shipped model)")
     p.set_defaults(func=predict)
 
