@@ -74,3 +74,35 @@ def wait_for_http(url, proc, timeout=180):
         except OSError:
             time.sleep(1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+# The TF.js tools are set up by the test session itself when missing (the README's test
+# command then needs nothing more): the converter in its own venv (requirements-convert.txt
+# explains why), and TensorFlow.js for Node from the npm registry.
+@pytest.fixture(scope="session")
+def tfjs_converter():
+    from convert.export import ConvertError, find_converter
+
+    try:
+        return find_converter()
+    except ConvertError:
+        venv = ROOT / ".venv-convert"
+        print(f"\nsetting up the TF.js converter in {venv} (once; about 3 minutes)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(ROOT / "requirements-convert.txt")],
+                       check=True)
+        return find_converter()
+
+
+@pytest.fixture(scope="session")
+def node_tfjs():
+    import shutil
+
+    from convert.parity import NODE_MODULES
+
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        need(Path("/nonexistent/node"), "Node.js and npm")
+    if not (NODE_MODULES / "@tensorflow" / "tfjs").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_MODULES.parent)],
+                       check=True, capture_output=True)
+    return NODE_MODULES
