@@ -3,6 +3,7 @@
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -59,3 +60,29 @@ def test_train_reports_a_missing_dataset(tmp_path):
     result = run_module("train", "--data-dir", str(tmp_path / "missing"), "--work-dir", str(tmp_path))
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Training_<id>.jpg" in result.stderr
+
+
+def test_two_local_workers_train_together(fer_dir, tmp_path):
+    # --strategy multiworker: two CPU worker processes on localhost ($TF_CONFIG), one
+    # synchronous model; only the chief (worker 0) writes the model and its metadata.
+    from tests.conftest import free_port
+
+    workers = [f"localhost:{free_port()}" for _ in range(2)]
+    cmd = [sys.executable, "-m", "train", "--data-dir", str(fer_dir), "--name", "duo", "--work-dir",
+           str(tmp_path / "work"), "--out-dir", str(tmp_path / "models"), "--strategy", "multiworker",
+           "--epochs", "1", "--limit", "256", "--batch-size", "64", "--widths", "8", "16", "16", "16"]
+    procs = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+        env = {**os.environ, "TF_CONFIG": tf_config, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True))
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, out in zip(procs, outputs):
+        assert p.returncode == 0, out[-3000:]
+    assert "on 2 replica(s), strategy multiworker" in outputs[0]
+    metadata = json.loads((tmp_path / "models" / "duo.json").read_text())
+    assert metadata["recipe"]["strategy"] == "multiworker"
+    assert metadata["training"]["epochs_run"] == 1
+    assert not (tmp_path / "models" / "duo.worker1.json").exists()
+    assert not (tmp_path / "work" / "duo.worker1").exists(), "worker 1 cleans up after itself"

@@ -29,6 +29,8 @@ def parse_args(argv=None):
                    help="test-time augmentation the shipped model uses everywhere (written to its metadata)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
+    p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+                   help="tf.distribute strategy; multiworker reads the cluster from $TF_CONFIG")
     return p.parse_args(argv)
 
 

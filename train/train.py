@@ -9,6 +9,7 @@ checkpoint -> evaluate on PrivateTest -> write model, metadata and plots.
 
 import json
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -30,7 +31,9 @@ from train import plots
 
 def train(args):
     """Run one training job from parsed CLI arguments (see train/__main__.py). Returns the report dict."""
-    work = Path(args.work_dir) / args.name
+    strategy = make_strategy(args.strategy)  # first: multi-worker set-up must precede other TF ops
+    chief = is_chief(strategy)
+    work = Path(args.work_dir) / (args.name if chief else f"{args.name}.worker{task_id(strategy)}")
     prepare_work_dir(work, args.resume)
     configure_precision(args.bf16)
     keras.utils.set_random_seed(args.seed)
@@ -41,12 +44,14 @@ def train(args):
     val_ds = make_dataset(*data["PublicTest"], args.batch_size, training=False)
 
     steps = math.ceil(len(x_train) / args.batch_size)
-    model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
-    model.compile(optimizer=make_optimizer(args, steps),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
-                  metrics=["accuracy"])
+    with strategy.scope():
+        model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+        model.compile(optimizer=make_optimizer(args, steps),
+                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+                      metrics=["accuracy"])
     print(f"model: {model.count_params():,} parameters; {len(x_train):,} training images, "
-          f"{steps} steps/epoch", flush=True)
+          f"{steps} steps/epoch of {args.batch_size} (global batch) on {strategy.num_replicas_in_sync} "
+          f"replica(s), strategy {args.strategy}", flush=True)
 
     start = time.time()
     if finished(work, args.epochs):
@@ -54,8 +59,57 @@ def train(args):
     else:
         model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
                   class_weight=class_weights(y_train, args.class_weight_power),
-                  callbacks=make_callbacks(work), verbose=2)
+                  callbacks=make_callbacks(work), verbose=2 if chief else 0)
+    if not chief:
+        # Workers other than the chief only help compute the gradients; the chief writes the outputs.
+        shutil.rmtree(work, ignore_errors=True)
+        return None
     return finish(args, work, data, time.time() - start)
+
+
+def make_strategy(name):
+    """The tf.distribute strategy for --strategy: "default" (this process's devices, no
+    replication), "mirrored" (synchronous data parallelism over this machine's GPUs, or
+    its CPU), "multiworker" (synchronous over the workers that $TF_CONFIG lists; every
+    worker runs the same command). --batch-size stays the global batch."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise SystemExit("--strategy multiworker needs $TF_CONFIG (the cluster's workers and this worker's index)")
+        return NestedReduceMultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown strategy {name!r}")
+
+
+class NestedReduceMultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy whose `reduce` accepts what Keras 3.15's `fit` passes it
+    (keras-team/keras#20585: `fit` fails with the stock class):
+    - a nested structure (the first (x, y, sample_weight) batch), as other strategies do;
+    - per-replica scalars (the step's loss and metrics) with axis=0: the mean over
+      replicas, which is what Keras means (the stock class has no axis 0 to reduce)."""
+
+    def reduce(self, reduce_op, value, axis):
+        parent = super(NestedReduceMultiWorkerMirroredStrategy, self)
+
+        def one(v):
+            scalar = all(t.shape.rank == 0 for t in self.experimental_local_results(v))
+            return parent.reduce(reduce_op, v, None if scalar else axis)
+
+        return tf.nest.map_structure(one, value)
+
+
+def task_id(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return getattr(resolver, "task_id", None) or 0
+
+
+def is_chief(strategy):
+    """Worker 0 (or the "chief" task) writes checkpoints, logs and the model; single-process runs always do."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    return task_type in (None, "chief") or (task_type == "worker" and resolver.task_id == 0)
 
 
 def finished(work, epochs):
@@ -96,7 +150,11 @@ def make_dataset(images, labels, batch_size, training, seed=0):
     ds = ds.batch(batch_size)
     if training:
         augment = build_augmenter(seed)
-        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+        # Back to float32 (the augmentation layers compute in bfloat16 under mixed_bfloat16):
+        # the batches match the model's float32 input, and the multi-worker collectives that
+        # Keras runs on the first batch do not take bfloat16.
+        ds = ds.map(lambda a, b: (tf.cast(augment(a, training=True), tf.float32), b),
+                    num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
