@@ -1,0 +1,281 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, opens web_tfjs/
+served by `python -m http.server`, with a fake camera playing ../shared/samples/woman2.mp4.
+
+Needs `pip install playwright` (the Python package only: the browser is Debian's
+/usr/bin/chromium, `apt-get install chromium`). Every page's console errors and uncaught
+exceptions fail the test that caused them; none is ignored.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scripts.bench_web import (CHROMIUM, CHROMIUM_FLAGS, NO_GPU, WEB, camera_flags, serve, video_frames,
+                               write_y4m)
+from tests.conftest import need
+
+FIRST_RESULT_S = 15  # the issue: a face box and a top-3 list within 15 s of opening the page
+PARITY_FRAMES = 15  # woman2.mp4 frames compared with the Python pipeline
+# Top-1 agreement with the Python pipeline (dlib HOG boxes, Keras model, 12-view TTA).
+# With the page's own detector (BlazeFace; its boxes differ from dlib's by ~10 px, which
+# moves the 48x48 crop) measured 12/15 on these frames and 38/42 on every 11th frame;
+# "most frames" is the issue's bar, so the threshold is a clear majority. On Python's own
+# boxes only the preprocessing and the converted model can differ: 15/15, with the
+# probabilities within 0.0005 of Keras's.
+MIN_AGREEMENT_OWN_BOXES = 0.6
+MIN_AGREEMENT_SAME_BOXES = 0.9
+MAX_PROB_DIFF_SAME_BOXES = 0.02  # float16/uint8 weights in the browser vs float32 Keras
+
+
+@pytest.fixture(scope="module")
+def pw():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(Path("/nonexistent/playwright"), "the playwright Python package")
+    need(Path(CHROMIUM), "Debian's chromium")
+    need(WEB / "model" / "model.json", "the exported TF.js model")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def site():
+    with serve(WEB) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def camera_file(samples, tmp_path_factory):
+    return write_y4m(samples / "woman2.mp4", tmp_path_factory.mktemp("camera") / "woman2.y4m")
+
+
+class Browser:
+    """One headless Chromium (Playwright gives each launch a fresh profile) whose pages
+    record console errors and uncaught exceptions."""
+
+    def __init__(self, pw, flags):
+        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + NO_GPU + flags)
+        self.errors = []
+
+    def open(self, url):
+        page = self.browser.new_page(viewport={"width": 1200, "height": 820})
+        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console.error: {m.text}"))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.goto(url)
+        page.wait_for_function("window.emojiFer.ready || window.emojiFer.error", timeout=60_000)
+        assert page.evaluate("window.emojiFer.error") is None
+        return page
+
+    def close(self):
+        self.browser.close()
+
+
+@pytest.fixture
+def plain(pw):
+    """No camera at all (headless Chromium has none)."""
+    browser = Browser(pw, [])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def camera(pw, camera_file):
+    browser = Browser(pw, camera_flags(camera_file))
+    yield browser
+    browser.close()
+
+
+def upload(page, path):
+    page.locator("#photo-input").set_input_files(str(path))
+    page.wait_for_function("name => window.emojiFer.result && window.emojiFer.result.name === name",
+                           arg=Path(path).name, timeout=60_000)
+    return page.evaluate("window.emojiFer.result")
+
+
+def overlay_pixels(page):
+    return page.evaluate("""() => {
+        const c = document.getElementById('overlay');
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < data.length; i += 4) n += data[i] > 0; return n; }""")
+
+
+def test_camera_shows_face_box_top3_and_speed(camera, site):
+    start = time.monotonic()
+    page = camera.open(site)
+    page.click("#camera-button")
+    page.wait_for_function("""() => { const r = window.emojiFer.result;
+        return r && r.source === 'camera' && r.faces.length > 0 && document.querySelectorAll('#top3 li').length === 3; }""",
+                           timeout=FIRST_RESULT_S * 1000)
+    elapsed = time.monotonic() - start
+    print(f"\nfirst face box and top-3 {elapsed:.1f} s after opening the page")
+    assert elapsed < FIRST_RESULT_S, elapsed
+    result = page.evaluate("window.emojiFer.result")
+    assert result["width"] == 640 and result["height"] == 480
+    face = result["faces"][0]
+    x, y, w, h = face["box"]
+    assert 80 < w < 300 and 80 < h < 300 and 150 < x + w / 2 < 490  # the woman's face, centred
+    assert abs(sum(face["scores"].values()) - 1) < 1e-3 and len(face["top"]) == 3
+    assert overlay_pixels(page) > 0  # box and emoji drawn over the video
+    assert page.locator("#video").is_visible()
+    assert "grayscale" in page.eval_on_selector("#video", "v => getComputedStyle(v).filter")
+
+    page.wait_for_function("Number(document.getElementById('readout').dataset.frames) >= 3", timeout=60_000)
+    readout = page.locator("#readout")
+    assert float(readout.get_attribute("data-ms")) > 0 and float(readout.get_attribute("data-fps")) > 0
+    assert "ms/frame" in readout.text_content() and "fps" in readout.text_content()
+    assert readout.get_attribute("data-backend") == "wasm"  # the best backend without a GPU
+
+    # No tensor leaks from frame to frame (TF.js needs explicit disposal).
+    tensors = page.evaluate("tf.memory().numTensors")
+    frames = int(readout.get_attribute("data-frames"))
+    page.wait_for_function(f"Number(document.getElementById('readout').dataset.frames) >= {frames + 3}",
+                           timeout=60_000)
+    assert abs(page.evaluate("tf.memory().numTensors") - tensors) <= 2  # a frame in flight
+
+    page.click("#camera-button")  # stop
+    assert page.locator("#camera-button").text_content() == "Start camera"
+    assert camera.errors == []
+
+
+def test_upload_one_happy_face(plain, site, samples):
+    page = plain.open(site)
+    result = upload(page, samples / "justin.jpg")
+    assert len(result["faces"]) == 1
+    assert result["faces"][0]["top"][0]["label"] == "happy"
+    assert page.locator("#top3 li").count() == 3
+    assert page.locator("#top3 li").first.get_attribute("data-label") == "happy"
+    assert page.locator("#photo").is_visible() and overlay_pixels(page) > 0
+    assert plain.errors == []
+
+
+def test_upload_without_faces_and_a_non_image(plain, site, samples, tmp_path):
+    page = plain.open(site)
+    result = upload(page, samples / "no-faces.jpg")
+    assert result["faces"] == [] and result["message"] == "no face found"
+    assert page.locator("#faces-count").text_content() == "No face found."
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    page.locator("#photo-input").set_input_files(str(bad))
+    page.wait_for_function("!document.getElementById('message').hidden", timeout=10_000)
+    assert "not an image" in page.locator("#message").text_content()
+    assert plain.errors == []
+
+
+def test_predictions_match_python_on_frames(plain, site, samples, predictor, tmp_path):
+    import cv2
+
+    page = plain.open(site)
+    own, same, diffs = [], [], []
+    step = 464 // PARITY_FRAMES  # woman2.mp4 has 464 frames
+    for index, bgr in video_frames(samples / "woman2.mp4", every=step, limit=PARITY_FRAMES):
+        path = tmp_path / f"frame{index:03d}.png"  # PNG: the browser decodes the exact pixels
+        cv2.imwrite(str(path), bgr)
+        expected = predictor.predict_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))["faces"]
+        assert expected, f"Python finds no face in frame {index}"
+        got = upload(page, path)["faces"]
+        own.append(bool(got) and got[0]["top"][0]["label"] == expected[0]["top"][0]["label"])
+        # The same boxes as Python: only preprocessing and the converted model can differ.
+        boxed = page.evaluate("""box => window.emojiFer.engine.analyze(
+            document.getElementById('photo').getContext('2d'), {boxes: [box]})""", expected[0]["box"])
+        face = boxed["faces"][0]
+        assert face["box"] == expected[0]["box"]
+        same.append(face["top"][0]["label"] == expected[0]["top"][0]["label"])
+        diffs.append(max(abs(face["scores"][k] - p) for k, p in expected[0]["scores"].items()))
+    print(f"\ntop-1 agreement with Python on {len(own)} frames: own detector {np.mean(own):.0%}, "
+          f"Python's boxes {np.mean(same):.0%}; max |p - p_python| median {np.median(diffs):.4f}, "
+          f"max {np.max(diffs):.4f}")
+    assert np.mean(own) >= MIN_AGREEMENT_OWN_BOXES
+    assert np.mean(same) >= MIN_AGREEMENT_SAME_BOXES
+    assert np.median(diffs) <= MAX_PROB_DIFF_SAME_BOXES
+    assert plain.errors == []
+
+
+def test_camera_denied_shows_a_message(pw, site, camera_file):
+    # A camera exists but the permission prompt is left in place: Playwright's headless
+    # Chromium answers it with "deny", as a user clicking Block would.
+    browser = Browser(pw, camera_flags(camera_file, allow=False))
+    try:
+        page = browser.open(site)
+        page.click("#camera-button")
+        page.wait_for_function("!document.getElementById('message').hidden", timeout=15_000)
+        assert "denied" in page.locator("#message").text_content()
+        assert page.locator("#camera-button").is_enabled()
+        assert page.locator("#camera-button").text_content() == "Start camera"
+        assert browser.errors == []
+    finally:
+        browser.close()
+
+
+def test_no_camera_shows_a_message(plain, site):
+    page = plain.open(site)
+    page.click("#camera-button")
+    page.wait_for_function("!document.getElementById('message').hidden", timeout=15_000)
+    assert "No camera" in page.locator("#message").text_content()
+    assert plain.errors == []
+
+
+def test_page_needs_no_network_beyond_its_folder(plain, site, samples):
+    """Every request the page makes goes to the local server: no CDN, no model hub."""
+    requests = []
+    page = plain.browser.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(site)
+    page.wait_for_function("window.emojiFer.ready", timeout=60_000)
+    upload(page, samples / "justin.jpg")
+    assert requests and all(u.startswith(site) or u.startswith("data:") for u in requests), requests
+
+
+NODE_CROP = """
+import { readFileSync } from 'node:fs';
+import { cropFace } from '%s';
+const { prep, cases } = JSON.parse(readFileSync(process.argv[1], 'utf8'));
+const out = cases.map((c) => {
+  const rgba = new Uint8Array(c.width * c.height * 4);
+  c.rgb.forEach((v, i) => { rgba[Math.floor(i / 3) * 4 + (i %% 3)] = v; });
+  return Array.from(cropFace(rgba, c.width, c.height, c.box, prep));
+});
+console.log(JSON.stringify(out));
+"""
+
+
+def test_preprocessing_matches_pillow(tmp_path):
+    """js/preprocess.js, run by Node, against emoji_fer.preprocessing (Pillow): grayscale,
+    margin, clipping and the antialiased 48x48 resize give the same float32 values."""
+    import json
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    from emoji_fer.preprocessing import PREPROCESSING, crop_face
+
+    if shutil.which("node") is None:
+        need(Path("/nonexistent/node"), "Node.js")
+    rng = np.random.default_rng(0)
+    cases, expected = [], []
+    for i in range(40):
+        width, height = (int(v) for v in rng.integers(40, 400, 2))
+        rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        if i % 2:  # smooth images too, not only noise
+            small = Image.fromarray(rgb).resize((width // 8 + 1, height // 8 + 1))
+            rgb = np.asarray(small.resize((width, height), Image.BICUBIC))
+        # Boxes of 16 px and more (faces), some crossing the border so that the margin is clipped.
+        w, h = (int(v) for v in rng.integers(16, min(width, height) + 1, 2))
+        x, y = int(rng.integers(-w // 4, width - w + 1)), int(rng.integers(-h // 4, height - h + 1))
+        box = [max(0, x), max(0, y), w - max(0, -x), h - max(0, -y)]
+        cases.append({"width": width, "height": height, "rgb": rgb.ravel().tolist(), "box": box})
+        gray = np.asarray(Image.fromarray(rgb).convert("L"))
+        expected.append(crop_face(gray, box, PREPROCESSING).ravel())
+    data = tmp_path / "cases.json"
+    data.write_text(json.dumps({"prep": PREPROCESSING, "cases": cases}))
+    script = NODE_CROP % (WEB / "js" / "preprocess.js").as_uri()
+    run = subprocess.run(["node", "--input-type=module", "-e", script, str(data)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    assert len(got) == len(expected)
+    for i, (js, py) in enumerate(zip(got, expected)):
+        np.testing.assert_array_equal(np.float32(js), py, err_msg=f"case {i}: {cases[i]['box']}")

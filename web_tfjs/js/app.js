@@ -1,0 +1,279 @@
+// The page: camera and photo input, drawing, the top-3 panel and the speed readout.
+// Recognition itself is Engine.analyze (engine.js). Every result is also published as
+// window.emojiFer.result and as an `emoji-fer:result` event on document, so that later
+// features (a probability timeline, a session summary) can subscribe without touching
+// this loop.
+import { Engine, INPUT_SIZE } from './engine.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  button: $('camera-button'), input: $('photo-input'), message: $('message'), video: $('video'),
+  photo: $('photo'), overlay: $('overlay'), placeholder: $('placeholder'), readout: $('readout'),
+  top3: $('top3'), count: $('faces-count'), json: $('result-json'),
+};
+const params = new URLSearchParams(location.search);
+const WINDOW = 30; // frames in the rolling speed readout
+
+const state = { engine: null, stream: null, running: false, frames: 0, times: [], stamps: [] };
+// Each video frame is copied here once: detector and crops then read the same pixels.
+const frame = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+
+// For tests and tools: the latest result, the per-frame timings, readiness.
+window.emojiFer = { ready: false, result: null, timings: [], error: null };
+
+function showMessage(text) {
+  ui.message.textContent = text;
+  ui.message.hidden = !text;
+}
+
+function publish(result) {
+  window.emojiFer.result = result;
+  ui.json.textContent = JSON.stringify(result, (k, v) => (typeof v === 'number' ? +v.toFixed(4) : v), 1);
+  document.dispatchEvent(new CustomEvent('emoji-fer:result', { detail: result }));
+}
+
+// ---------- drawing ----------
+
+let fonts = null;
+const emojiFonts = () => fonts ??= getComputedStyle(document.documentElement).getPropertyValue('--emoji-fonts');
+
+function drawFaces(result, mirrored) {
+  const ctx = ui.overlay.getContext('2d');
+  if (ui.overlay.width !== result.width || ui.overlay.height !== result.height) {
+    Object.assign(ui.overlay, { width: result.width, height: result.height });
+  }
+  ctx.clearRect(0, 0, result.width, result.height);
+  const line = Math.max(2, Math.round(result.width / 240));
+  result.faces.forEach((face, i) => {
+    const [x, y, w, h] = face.box;
+    const left = mirrored ? result.width - x - w : x;
+    ctx.lineWidth = line;
+    ctx.strokeStyle = i === 0 ? '#f59f00' : '#74c0fc';
+    ctx.strokeRect(left, y, w, h);
+    const size = Math.max(18, Math.round(w * 0.35));
+    ctx.font = `${size}px ${emojiFonts()}, sans-serif`;
+    ctx.textBaseline = 'bottom';
+    ctx.textAlign = 'center';
+    ctx.fillText(face.top[0].emoji, left + w / 2, Math.max(size, y - line));
+  });
+}
+
+function showTop3(result) {
+  const main = result.faces[0];
+  ui.top3.replaceChildren(...(main ? main.top : []).map(({ label, emoji, score }) => {
+    const li = document.createElement('li');
+    li.dataset.label = label;
+    const pct = Math.round(score * 100);
+    li.innerHTML = `<div class="name"><span><span class="emoji"></span><span class="label"></span></span>`
+      + `<span class="score">${pct} %</span></div><div class="bar"><span style="width:${pct}%"></span></div>`;
+    li.querySelector('.emoji').textContent = emoji;
+    li.querySelector('.label').textContent = label;
+    return li;
+  }));
+  const n = result.faces.length;
+  ui.count.textContent = n === 0 ? 'No face found.' : `${n} face${n > 1 ? 's' : ''} found; the largest is the main face.`;
+}
+
+// ms/frame = the page's own work per frame (grab + detect + classify), median over the
+// last WINDOW frames; fps = frames actually processed per second over them, which the
+// camera's frame rate also caps.
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function showSpeed(result, frameMs) {
+  const timing = { ...result.ms, frame: frameMs };
+  state.times.push(timing);
+  state.stamps.push(performance.now());
+  if (state.times.length > WINDOW) { state.times.shift(); state.stamps.shift(); }
+  window.emojiFer.timings.push(timing);
+  if (window.emojiFer.timings.length > 1000) window.emojiFer.timings.shift();
+  const [ms, detect, classify] = ['frame', 'detect', 'classify'].map((k) => median(state.times.map((t) => t[k])));
+  const span = (state.stamps.at(-1) - state.stamps[0]) / 1000;
+  const fps = span > 0 ? (state.stamps.length - 1) / span : 0;
+  Object.assign(ui.readout.dataset, { ms: ms.toFixed(1), fps: fps.toFixed(1), frames: state.frames });
+  ui.readout.textContent = `${ms.toFixed(1)} ms/frame (median; detect ${detect.toFixed(1)}, classify `
+    + `${classify.toFixed(1)}) · ${fps.toFixed(1)} fps · backend ${result.backend} · TTA ${result.tta}`;
+}
+
+function showStill(result) {
+  Object.assign(ui.readout.dataset, { ms: result.ms.total.toFixed(1) });
+  ui.readout.textContent = `${result.ms.total.toFixed(1)} ms for this photo (detect ${result.ms.detect.toFixed(1)} + `
+    + `classify ${result.ms.classify.toFixed(1)}) · backend ${result.backend} · TTA ${result.tta}`;
+}
+
+// ---------- camera ----------
+
+const CAMERA_ERRORS = {
+  NotAllowedError: 'Camera access was denied. Allow the camera for this page in the browser\'s site settings, '
+    + 'or upload a photo instead.',
+  SecurityError: 'The browser blocked the camera for this page. Allow it in the site settings, or upload a photo.',
+  NotFoundError: 'No camera was found. Connect one, or upload a photo instead.',
+  OverconstrainedError: 'No camera was found that can deliver video. Upload a photo instead.',
+  NotReadableError: 'The camera is in use by another program or could not start. Close that program and try again.',
+  AbortError: 'The camera could not start. Try again, or upload a photo.',
+};
+
+async function startCamera() {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    showMessage('This browser gives no camera access here: the camera needs https or http://localhost. Upload a photo instead.');
+    return;
+  }
+  ui.button.disabled = true;
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false,
+    });
+  } catch (err) {
+    showMessage(CAMERA_ERRORS[err.name] || `The camera could not start (${err.name}: ${err.message}).`);
+    ui.button.disabled = false;
+    return;
+  }
+  showMessage('');
+  ui.video.srcObject = state.stream;
+  state.stream.getVideoTracks()[0].addEventListener('ended', stopCamera);
+  await ui.video.play();
+  ui.video.hidden = false;
+  ui.photo.hidden = true;
+  ui.placeholder.hidden = true;
+  state.running = true;
+  state.times = [];
+  state.stamps = [];
+  ui.button.textContent = 'Stop camera';
+  ui.button.disabled = false;
+  nextFrame();
+}
+
+function stopCamera() {
+  state.running = false;
+  cancelFrame();
+  state.stream?.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  ui.video.srcObject = null;
+  ui.button.textContent = 'Start camera';
+}
+
+// The loop is driven by the camera: requestVideoFrameCallback fires once per new frame
+// (requestAnimationFrame where it is missing). A frame that arrives while the previous
+// one is being analysed is analysed right after it (the newest one only): no frame twice,
+// and no idle wait for the next frame when analysis is slower than the camera.
+const loop = { busy: false, pending: false, handle: null };
+const byFrame = 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
+
+function nextFrame() {
+  if (!state.running) return;
+  loop.handle = byFrame ? ui.video.requestVideoFrameCallback(onFrame) : requestAnimationFrame(onFrame);
+}
+
+function cancelFrame() {
+  if (loop.handle === null) return;
+  if (byFrame) ui.video.cancelVideoFrameCallback(loop.handle);
+  else cancelAnimationFrame(loop.handle);
+  loop.handle = null;
+}
+
+async function onFrame() {
+  if (!state.running) return;
+  nextFrame();
+  if (loop.busy) {
+    loop.pending = true;
+    return;
+  }
+  loop.busy = true;
+  do {
+    loop.pending = false;
+    await processFrame();
+  } while (loop.pending && state.running);
+  loop.busy = false;
+}
+
+async function processFrame() {
+  if (!state.running) return;
+  try {
+    const t0 = performance.now();
+    const { videoWidth: w, videoHeight: h } = ui.video;
+    if (w && h) {
+      if (frame.canvas.width !== w || frame.canvas.height !== h) Object.assign(frame.canvas, { width: w, height: h });
+      frame.drawImage(ui.video, 0, 0, w, h);
+      const result = await state.engine.analyze(frame, { detectSize: INPUT_SIZE.video });
+      if (!state.running) return; // stopped while this frame was being analysed
+      state.frames += 1;
+      result.source = 'camera';
+      result.frame = state.frames;
+      drawFaces(result, true);
+      showTop3(result);
+      showSpeed(result, performance.now() - t0);
+      publish(result);
+    }
+  } catch (err) {
+    fail(err);
+    stopCamera();
+  }
+}
+
+// ---------- photo ----------
+
+const MAX_SIDE = 2048; // px, as emoji_fer/images.py: larger photos are downscaled first
+
+async function analyzePhoto(file) {
+  if (state.running) stopCamera();
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file); // applies EXIF orientation, as the Python side does
+  } catch {
+    showMessage(`"${file.name}" is not an image this browser can read.`);
+    return;
+  }
+  showMessage('');
+  const factor = Math.max(1, Math.max(bitmap.width, bitmap.height) / MAX_SIDE);
+  const w = Math.round(bitmap.width / factor);
+  const h = Math.round(bitmap.height / factor);
+  Object.assign(ui.photo, { width: w, height: h });
+  const ctx = ui.photo.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0, w, h);
+  bitmap.close();
+  ui.photo.hidden = false;
+  ui.video.hidden = true;
+  ui.placeholder.hidden = true;
+  const result = await state.engine.analyze(ctx, { detectSize: INPUT_SIZE.photo });
+  result.source = 'photo';
+  result.name = file.name;
+  drawFaces(result, false);
+  showTop3(result);
+  showStill(result);
+  publish(result);
+}
+
+// ---------- start ----------
+
+function fail(err) {
+  console.warn(err); // a warning, not an error: the page handles it and says so
+  window.emojiFer.error = String(err.message || err);
+  showMessage(`Something went wrong: ${window.emojiFer.error}`);
+}
+
+async function main() {
+  ui.button.addEventListener('click', () => (state.running ? stopCamera() : startCamera()));
+  ui.input.addEventListener('change', () => {
+    const file = ui.input.files[0];
+    ui.input.value = ''; // the same file chosen again must fire `change` again
+    if (file) analyzePhoto(file).catch(fail);
+  });
+  try {
+    state.engine = await Engine.create({ backend: params.get('backend') || undefined, tta: params.get('tta') || undefined });
+  } catch (err) {
+    ui.readout.textContent = '';
+    fail(err);
+    showMessage(`The models could not be loaded: ${window.emojiFer.error}. Serve this folder over http `
+      + '(cd web_tfjs && python -m http.server) and open http://localhost:8000/.');
+    return;
+  }
+  const { engine } = state;
+  Object.assign(ui.readout.dataset, { backend: engine.backend, tta: engine.tta });
+  ui.readout.textContent = `Ready · backend ${engine.backend} · TTA ${engine.tta}`;
+  ui.button.disabled = false;
+  ui.input.disabled = false;
+  window.emojiFer.engine = engine;
+  window.emojiFer.ready = true;
+  if (params.has('autostart')) startCamera();
+}
+
+main();
