@@ -1,7 +1,9 @@
 """Emoji the Possibilities: the Gradio demo (also the Hugging Face Space's entry point).
 
 python demo.py [--port 7860] [--share] [--model models/emoji_fer.keras]
-The model loads once at start-up; every request reuses it.
+The model loads once at start-up; every request reuses it. Tabs: a photo, the live
+webcam timeline, a video file's timeline. API: /predict (photo), /live (one webcam frame
+of the caller's session), /live_csv, /live_reset, /video.
 """
 
 import argparse
@@ -11,13 +13,37 @@ import gradio as gr
 
 from emoji_fer.detect import DETECTORS
 from emoji_fer.images import ImageError
+from emoji_fer.live import DEFAULT_RATE
 from emoji_fer.predictor import Predictor
-from emoji_fer.serving import analyze
+from emoji_fer.serving import analyze, live_frame, live_summary, video_timeline, write_export
+from emoji_fer.timeline import COLORS
 from emoji_fer.ui import ImageFile
+from emoji_fer.video import DEFAULT_FPS, VideoError
 
 TITLE = "Emoji the Possibilities: facial expressions as emoji"
 DESCRIPTION = ("Upload a photo or use your webcam. Every face gets a box and its most likely expression; "
-               "the largest face's top-3 is shown with the model's confidence. Model: a CNN trained on FER-2013.")
+               "the largest face's top-3 is shown with the model's confidence. Model: a CNN trained on FER-2013. "
+               "The other tabs record a timeline of the main face's expressions, live from the webcam or from a video.")
+LIVE_SESSIONS = 16  # webcam streams served at once (a stream holds its worker while it runs)
+LIVE_TIME_LIMIT = 900  # s of server time per stream (frames cost ~5-60 ms each: an hour or more of webcam)
+STATE_TTL = 3600  # s: a session's timeline is freed an hour after its last update (or when the tab closes)
+# Sessions Gradio keeps (least recently used dropped first; its default is 10,000). Each
+# holds its live timeline (<= 0.5 MB, emoji_fer.live.MAX_ROWS) and Gradio's copies of the
+# latest outputs (a plot of <= 400 points), so this bounds the server's memory.
+SESSIONS_KEPT = 1000
+
+
+def timeline_plot(label):
+    return gr.LinePlot(x="time_s", y="probability", color="expression", color_map=COLORS, y_lim=[0, 1],
+                       x_title="time (s)", y_title="probability", label=label)
+
+
+def plot_data(timeline, smoothing):
+    # None, not an empty DataFrame, clears the plot: after an empty DataFrame, Gradio 6.31's
+    # LinePlot draws nothing for the data that follows.
+    if timeline is None or not timeline.summary()["with_face"]:
+        return None
+    return timeline.plot_frame(smoothing)
 
 
 def build_demo(predictor):
@@ -27,19 +53,102 @@ def build_demo(predictor):
         except ImageError as err:
             raise gr.Error(str(err)) from None
 
+    def live(frame, rate, smoothing, session):
+        try:
+            session, update = live_frame(predictor, session, frame, rate)
+        except ImageError as err:
+            raise gr.Error(str(err)) from None
+        if update is None:  # before the next sample is due: leave the display as it is
+            return gr.skip(), gr.skip(), gr.skip(), session
+        return update["top"], plot_data(session.timeline, smoothing), update["summary"], session
+
+    def live_reset(session):
+        if session is not None:
+            session.reset()
+        return session, None, None, live_summary(None), None
+
+    def live_csv(session):
+        if session is None or not len(session.timeline):
+            raise gr.Error("no samples yet: start the webcam first")
+        return write_export(session.timeline, "webcam-timeline.csv")
+
+    def video(video_file, fps, annotate, smoothing, progress=gr.Progress()):
+        def report(t, duration):
+            progress(min(t / duration, 1.0) if duration else None, desc=f"{t:.1f} s of {duration:.1f} s")
+
+        try:
+            timeline, summary, csv_path, annotated = video_timeline(predictor, video_file, fps, annotate, report)
+        except VideoError as err:
+            raise gr.Error(str(err)) from None
+        return plot_data(timeline, smoothing), summary, csv_path, annotated, timeline
+
     # delete_cache: uploads older than an hour are removed hourly, so disk use stays bounded.
     with gr.Blocks(title="Emoji the Possibilities", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
-        with gr.Row():
-            with gr.Column():
-                image = ImageFile(sources=["upload", "webcam"], type="filepath", label="Photo")
-                button = gr.Button("Find expressions", variant="primary")
-            with gr.Column():
-                annotated = gr.AnnotatedImage(label="Faces")
-                top3 = gr.Label(num_top_classes=3, label="Main face: top-3")
-        faces = gr.JSON(label="All faces (box [x, y, w, h], scores, top-3)")
-        button.click(predict, inputs=image, outputs=[annotated, top3, faces], api_name="predict")
-        image.upload(predict, inputs=image, outputs=[annotated, top3, faces], api_name=False)
+        with gr.Tab("Photo"):
+            with gr.Row():
+                with gr.Column():
+                    image = ImageFile(sources=["upload", "webcam"], type="filepath", label="Photo")
+                    button = gr.Button("Find expressions", variant="primary")
+                with gr.Column():
+                    annotated = gr.AnnotatedImage(label="Faces")
+                    top3 = gr.Label(num_top_classes=3, label="Main face: top-3")
+            faces = gr.JSON(label="All faces (box [x, y, w, h], scores, top-3)")
+            button.click(predict, inputs=image, outputs=[annotated, top3, faces], api_name="predict")
+            image.upload(predict, inputs=image, outputs=[annotated, top3, faces], api_name=False)
+
+        with gr.Tab("Live webcam"):
+            session = gr.State(None, time_to_live=STATE_TTL)
+            with gr.Row():
+                with gr.Column(scale=2):
+                    # numpy: stream frames arrive as JPEG data URLs and are decoded in memory
+                    # (type="filepath" would write every frame to disk).
+                    webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
+                    rate = gr.Slider(0.5, 4, DEFAULT_RATE, step=0.5, label="Samples per second")
+                    live_smoothing = gr.Slider(0, 10, 0, step=0.5, label="Smoothing: half-life in s (0 = off)")
+                    with gr.Row():
+                        reset = gr.Button("Reset")
+                        export = gr.Button("Download CSV")
+                    live_file = gr.File(label="Session CSV", height=120)
+                with gr.Column(scale=3):
+                    now = gr.Label(num_top_classes=3, label="Now: top-3")
+                    live_plot = timeline_plot("Expression timeline")
+                    live_text = gr.Markdown(live_summary(None))
+            live_io = dict(inputs=[webcam, rate, live_smoothing, session], outputs=[now, live_plot, live_text, session],
+                           concurrency_id="live", concurrency_limit=LIVE_SESSIONS, show_progress="hidden")
+            # stream_every 0.25 s lets the rate go up to 4 Hz; the rate itself is applied
+            # server-side by LiveSession (faster frames are answered, not classified again).
+            webcam.stream(live, **live_io, stream_every=0.25, time_limit=LIVE_TIME_LIMIT,
+                          api_name="live_stream", api_visibility="private")
+            # gradio_client cannot follow a stream event (it does not know the
+            # "process_streaming" message), so API clients send frames one call at a time to
+            # the same function, session state and concurrency group through this twin.
+            gr.Button(visible=False).click(live, **live_io, api_name="live")
+            live_smoothing.change(lambda s, sess: plot_data(sess and sess.timeline, s), [live_smoothing, session],
+                                  live_plot, api_name=False, show_progress="hidden")
+            reset.click(live_reset, inputs=session, outputs=[session, now, live_plot, live_text, live_file],
+                        api_name="live_reset")
+            export.click(live_csv, inputs=session, outputs=live_file, api_name="live_csv")
+
+        with gr.Tab("Video file"):
+            video_state = gr.State(None, time_to_live=STATE_TTL)
+            with gr.Row():
+                with gr.Column(scale=2):
+                    video_in = gr.Video(sources=["upload"], label="Video (MP4, WebM or MOV)")
+                    fps = gr.Slider(0.5, 10, DEFAULT_FPS, step=0.5, label="Samples per second")
+                    video_smoothing = gr.Slider(0, 10, 0, step=0.5, label="Smoothing: half-life in s (0 = off)")
+                    annotate = gr.Checkbox(False, label="Also make a copy with boxes and emoji (slower)")
+                    analyse = gr.Button("Analyse video", variant="primary")
+                with gr.Column(scale=3):
+                    video_plot = timeline_plot("Expression timeline")
+                    video_text = gr.Markdown()
+                    video_file = gr.File(label="Timeline CSV", height=120)
+                    with gr.Accordion("Annotated copy", open=False):
+                        video_out = gr.Video(label="Annotated copy", interactive=False)
+            analyse.click(video, inputs=[video_in, fps, annotate, video_smoothing],
+                          outputs=[video_plot, video_text, video_file, video_out, video_state], api_name="video")
+            video_smoothing.change(plot_data, [video_state, video_smoothing], video_plot, api_name=False,
+                                   show_progress="hidden")
     return demo
 
 
@@ -52,7 +161,8 @@ def main():
     parser.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
     args = parser.parse_args()
     predictor = Predictor(args.model, detector=args.detector).warm_up()
-    build_demo(predictor).queue().launch(server_name=args.host, server_port=args.port, share=args.share)
+    build_demo(predictor).queue().launch(server_name=args.host, server_port=args.port, share=args.share,
+                                         state_session_capacity=SESSIONS_KEPT)
 
 
 if __name__ == "__main__":

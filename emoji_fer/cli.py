@@ -5,6 +5,10 @@ predict  PATH... [--no-detect] [--top-k 3] [--detector hog|mtcnn|haar] [--model 
          "message", "error"}; exit status 2 if any path could not be read.
 evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
          accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
+video    PATH [--fps 2] [--csv FILE] [--plot PNG] [--annotate FILE.webm|.mp4] [--smoothing S]
+         the expression timeline of a video: CSV rows (time_s, faces, 7 probabilities of
+         the main face) to --csv, or to stdout without it; a summary on stdout (stderr
+         when the rows go there); a progress bar on stderr; exit status 2 for a bad video.
 """
 
 import argparse
@@ -34,7 +38,28 @@ def build_parser():
     e.add_argument("--model")
     e.add_argument("--json", action="store_true", help="print the full report as JSON")
     e.set_defaults(func=evaluate)
+
+    v = sub.add_parser("video", help="expression timeline of a video file (CSV, summary, plot)")
+    v.add_argument("path", metavar="PATH", help="an MP4, MOV, WebM, MKV or AVI file")
+    v.add_argument("--fps", type=_rate, default=2.0, help="samples per second (Hz), up to 30 (default: 2)")
+    v.add_argument("--csv", metavar="FILE", help="write the rows here (default: to stdout)")
+    v.add_argument("--plot", metavar="PNG", help="also save a plot of the timeline")
+    v.add_argument("--smoothing", type=float, default=0.0, metavar="S",
+                   help="half-life in s of an exponential moving average, for the plot only (default: 0, none)")
+    v.add_argument("--annotate", metavar="FILE", help="also write a copy with boxes and emoji (.webm, .mp4 or .avi)")
+    v.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
+    v.add_argument("--model")
+    v.set_defaults(func=video)
     return parser
+
+
+def _rate(text):
+    from emoji_fer.video import MAX_FPS
+
+    value = float(text)
+    if not 0 < value <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"must be in (0, {MAX_FPS:g}]")
+    return value
 
 
 def predict(args):
@@ -67,6 +92,44 @@ def evaluate(args):
         print(json.dumps(report, indent=2))
     else:
         print(format_report(report))
+    return 0
+
+
+def video(args):
+    import os
+
+    import cv2
+    from tqdm import tqdm
+
+    from emoji_fer.predictor import Predictor
+    from emoji_fer.timeline import plot_figure, summary_text
+    from emoji_fer.video import VideoError, analyse_video, probe
+
+    # FFmpeg's and OpenCV's own log lines ("moov atom not found") would only repeat the
+    # error we print; FFmpeg reads this variable when a capture is first opened.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    cv2.setLogLevel(2)  # errors only
+    try:
+        duration = probe(args.path).duration_s
+        predictor = Predictor(args.model, detector=args.detector)
+        with tqdm(total=round(duration, 1) or None, unit="s", desc="video", file=sys.stderr,
+                  bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} s [{elapsed}<{remaining}]") as bar:
+            def progress(t, _):
+                bar.update(round(t, 1) - bar.n)
+
+            timeline = analyse_video(predictor, args.path, args.fps, progress, args.annotate)
+            if bar.total:
+                bar.update(bar.total - bar.n)  # the last sample is up to one period before the end
+    except VideoError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.csv:
+        timeline.write_csv(args.csv)
+    else:
+        timeline.write_csv(sys.stdout)
+    if args.plot:
+        plot_figure(timeline, args.smoothing, title=args.path).savefig(args.plot)
+    print(summary_text(timeline.summary()), file=sys.stdout if args.csv else sys.stderr)
     return 0
 
 

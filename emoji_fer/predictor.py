@@ -7,6 +7,7 @@ top-k labels with their emoji.
 """
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,9 @@ class Predictor:
         self._classify = _compile(model_path, self.preprocessing["input_size"], self.tta)
         self._detector = None
         self._detector_name = detector
+        # A server calls the Predictor from several threads (photo, webcam and video
+        # events run side by side); dlib's detector must not be used concurrently.
+        self._lock = threading.Lock()
 
     @property
     def detector(self):
@@ -86,7 +90,12 @@ class Predictor:
 
     def predict_rgb(self, rgb, factor=1.0, detect=True, top_k=3):
         """`predict` for an already decoded (H, W, 3) uint8 RGB image that was downscaled
-        by `factor` (>= 1) from the original; boxes come back in original pixels."""
+        by `factor` (>= 1) from the original; boxes come back in original pixels.
+        Thread-safe: concurrent calls run one at a time."""
+        with self._lock:
+            return self._predict_rgb(rgb, factor, detect, top_k)
+
+    def _predict_rgb(self, rgb, factor, detect, top_k):
         height, width = rgb.shape[:2]
         boxes = self.detector.detect(rgb) if detect and self.detector else []
         whole = not boxes and (not detect or max(width, height) * factor <= WHOLE_IMAGE_MAX_SIDE)

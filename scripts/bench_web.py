@@ -132,7 +132,7 @@ def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None):
         start = page.evaluate("window.emojiFer.timings.length")
         time.sleep(seconds)
         if screenshot:
-            page.screenshot(path=str(screenshot))
+            page.screenshot(path=str(screenshot), full_page=True)  # the whole page, timeline included
         timings = page.evaluate("window.emojiFer.timings")[start:]
         readout = page.locator("#readout")
         return {

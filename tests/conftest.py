@@ -1,6 +1,7 @@
 """Shared fixtures. Data comes from ../shared (FER-2013 and sample photos); tests that
 need it skip with the reason when it is absent (a fresh clone elsewhere). CI has it."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -42,6 +43,44 @@ def samples():
 
 
 @pytest.fixture(scope="session")
+def woman2():
+    return need(SAMPLES / "woman2.mp4", "the sample video woman2.mp4")
+
+
+@pytest.fixture(scope="session")
+def cli_rows(woman2, tmp_path_factory):
+    """`python -m emoji_fer video woman2.mp4 --fps 2 --csv ... --plot ...`, run once per test
+    session: (CompletedProcess, CSV text, output folder). test_video checks it,
+    test_demo_timeline compares the demo's /video rows with it."""
+    out = tmp_path_factory.mktemp("cli")
+    proc = run_module("emoji_fer", "video", str(woman2), "--fps", "2", "--csv", str(out / "rows.csv"),
+                      "--plot", str(out / "plot.png"))
+    assert proc.returncode == 0, proc.stderr
+    return proc, (out / "rows.csv").read_text(), out
+
+
+def read_rows(text):
+    """Timeline CSV text -> [{column: float, or None for an empty cell}]."""
+    import csv
+    import io
+
+    return [{k: (float(v) if v else None) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
+
+
+def check_woman2_rows(rows):
+    """The issue's expectations for woman2.mp4 (15.5 s, 29.97 fps) sampled at 2 Hz."""
+    from emoji_fer.labels import LABELS
+
+    assert len(rows) == 31  # 0, 0.5, ..., 15.0 s
+    times = [r["time_s"] for r in rows]
+    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(abs(t - i / 2) <= 0.02 for i, t in enumerate(times))  # the nearest frame to each k / 2 s
+    for row in rows:
+        assert row["faces"] == 1
+        assert sum(row[label] for label in LABELS) == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.fixture(scope="session")
 def predictor():
     from emoji_fer.predictor import Predictor
 
@@ -67,13 +106,37 @@ def wait_for_http(url, proc, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{proc.stdout.read()}")
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{proc.stdout.read() if proc.stdout else ''}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def demo_server(*args):
+    """Launch demo.py on a free localhost port; yields (url, process); stops it afterwards.
+    Its output goes to a temp file (a pipe nobody reads would block a chatty server) and
+    is shown if it fails to start."""
+    import tempfile
+
+    port = free_port()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port), *args], cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            try:
+                wait_for_http(url, proc)
+            except (RuntimeError, TimeoutError) as err:
+                log.seek(0)
+                raise RuntimeError(f"{err}\n{log.read()[-5000:]}") from None
+            yield url, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 # The TF.js tools are set up by the test session itself when missing (the README's test

