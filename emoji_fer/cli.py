@@ -123,10 +123,7 @@ def video(args):
     except VideoError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.csv:
-        timeline.write_csv(args.csv)
-    else:
-        timeline.write_csv(sys.stdout)
+    timeline.write_csv(args.csv or sys.stdout)
     if args.plot:
         plot_figure(timeline, args.smoothing, title=args.path).savefig(args.plot)
     print(summary_text(timeline.summary()), file=sys.stdout if args.csv else sys.stderr)

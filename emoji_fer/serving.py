@@ -55,7 +55,8 @@ def _main_top(result):
 def live_frame(predictor, session, image, rate):
     """One webcam frame of a live session.
 
-    session: a LiveSession or None (a new one is made); image: a frame's file path;
+    session: a LiveSession or None (a new one is made); image: a frame as a file path
+    or an (H, W, 3) uint8 RGB array (what the streaming gr.Image(type="numpy") sends);
     rate: samples per second (Hz). Returns (session, update): update is None when the frame
     came before the next sample was due (the display stays as it is), else a dict
     {"top": {"😄 happy": p, ...} or "no face", "summary": markdown text} for the sample
