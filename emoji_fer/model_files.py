@@ -5,6 +5,7 @@ A model is two files side by side: `<name>.keras` (Keras 3 format) and `<name>.j
 preprocessing from the JSON, never from its own copy.
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -36,3 +37,8 @@ def write_metadata(model_path, metadata):
     path = metadata_path(model_path)
     path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def sha256(path):
+    """Hex SHA-256 of a file: how exports (TF.js, LiteRT) name the model they were made from."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from emoji_fer.images import load_rgb
-from emoji_fer.inference import make_classifier
 from emoji_fer.labels import EMOJI, LABELS
 from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
 from emoji_fer.preprocessing import crop_face, to_input
+from emoji_fer.runtime import load_classifier
 
 WHOLE_IMAGE_MAX_SIDE = 96  # px: with no face found, an image this small is taken as a face crop
 
@@ -25,12 +25,14 @@ class Predictor:
     """A trained FER-2013 model, loaded once, with the face detector.
 
     model_path: a `.keras` file with its `.json` metadata beside it (default: the shipped
-    model). detector: "hog" (default, fast), "mtcnn" (finds more
-    small and turned faces, ~10x slower), "haar" (see emoji_fer/detect.py), or None to classify every image as one
-    face crop. Raises ModelFileError if the model or its metadata is missing.
+    model). detector: "hog" (default, fast), "mtcnn" (finds more small and turned faces,
+    ~10x slower), "haar" (see emoji_fer/detect.py), or None to classify every image as
+    one face crop. runtime: "auto" (LiteRT when the model's `.tflite` export is there
+    and fresh, else Keras), "litert" or "keras" (see emoji_fer/runtime.py); the one in
+    use is `self.runtime`. Raises ModelFileError if the model or its metadata is missing.
     """
 
-    def __init__(self, model_path=None, detector="hog"):
+    def __init__(self, model_path=None, detector="hog", runtime="auto"):
         model_path = Path(model_path or os.environ.get("EMOJI_FER_MODEL") or DEFAULT_MODEL)
         if not model_path.is_file():
             raise ModelFileError(f"model {model_path} not found")
@@ -39,7 +41,7 @@ class Predictor:
         self.preprocessing = self.metadata["preprocessing"]
         self.labels = tuple(self.metadata["labels"])
         self.tta = self.metadata.get("inference", {}).get("tta", "none")
-        self._classify = _compile(model_path, self.preprocessing["input_size"], self.tta)
+        self._classify, self.runtime = load_classifier(model_path, self.metadata, runtime)
         self._detector = None
         self._detector_name = detector
         # A server calls the Predictor from several threads (photo, webcam and video
@@ -121,18 +123,6 @@ class Predictor:
             "top": [{"label": self.labels[i], "emoji": EMOJI[self.labels[i]], "score": float(probs[i])}
                     for i in order],
         }
-
-
-def _compile(model_path, size, tta):
-    """Load the Keras model once and compile its classification function."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    try:
-        model = keras.models.load_model(model_path, compile=False)
-    except (OSError, ValueError) as err:
-        raise ModelFileError(f"cannot load model {model_path}: {err}") from None
-    return make_classifier(model, size, tta)
 
 
 def _gray(rgb):

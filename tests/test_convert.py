@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from convert.export import DEFAULT_OUT, MAX_BYTES, export_tfjs, sha256
+from convert.export import DEFAULT_OUT, MAX_BYTES, export_tfjs
 from convert.parity import compare, export_size, keras_probs, privatetest_faces, tfjs_probs
-from emoji_fer.model_files import DEFAULT_MODEL, read_metadata
+from emoji_fer.model_files import DEFAULT_MODEL, read_metadata, sha256
 from tests.conftest import run_module
 
 N_FACES = 600  # PrivateTest faces compared (issue 3: at least 500)

@@ -54,6 +54,9 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     assert metadata["metrics"]["PrivateTest"]["n"] == 3589
     assert (out / "tiny.keras").stat().st_size > 0
     assert (out / "tiny_confusion.png").exists() and (out / "tiny_curves.png").exists()
+    assert metadata["litert"]["file"] == "tiny.tflite"  # the trained model is served by LiteRT
+    from emoji_fer.predictor import Predictor
+    assert Predictor(out / "tiny.keras", detector=None).runtime == "litert"
 
 
 def test_train_reports_a_missing_dataset(tmp_path):

@@ -56,10 +56,10 @@ def render(meta):
         "",
         "## Metrics",
         "",
-        f"PrivateTest accuracy **{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} "
-        f"(PublicTest {public['accuracy']:.2%}); without TTA: PrivateTest "
-        f"{meta['accuracy_without_tta']['PrivateTest']:.2%}.",
+        f"As served (Predictor: {serving(meta)}, TTA {meta['inference']['tta']}): PrivateTest accuracy "
+        f"**{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} (PublicTest {public['accuracy']:.2%}).",
         "",
+        *tta_table(meta),
         "| label | precision | recall | F1 | support |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -74,6 +74,23 @@ def render(meta):
     lines += ["", f"![confusion matrix]({meta['name']}_confusion.png)",
               f"![training curves]({meta['name']}_curves.png)", "", LIMITS]
     return "\n".join(lines)
+
+
+def serving(meta):
+    litert = meta.get("litert")
+    return f"LiteRT, {litert['quantize']} quantization" if litert else "Keras, float32"
+
+
+def tta_table(meta):
+    """What each test-time augmentation buys (Keras float32), if training measured it."""
+    by_tta = meta.get("keras_accuracy_by_tta")
+    if not by_tta:
+        return []
+    modes = list(by_tta["PrivateTest"])
+    return ["Accuracy by test-time augmentation (Keras, float32 weights):", "",
+            "| split | " + " | ".join(modes) + " |", "|---" * (len(modes) + 1) + "|",
+            *(f"| {split} | " + " | ".join(f"{by_tta[split][m]:.2%}" for m in modes) + " |" for split in by_tta),
+            ""]
 
 
 def main(argv=None):

@@ -4,7 +4,7 @@ epoch, PrivateTest to report (the standard protocol, Goodfellow et al. 2013).
 The story: load the splits -> tf.data pipelines (augmentation in the pipeline) ->
 build and compile the CNN (SGD + Nesterov, cosine decay, label smoothing, class
 weights) -> fit with a backup every epoch (resumable) and the best-on-PublicTest
-checkpoint -> evaluate on PrivateTest -> write model, metadata and plots.
+checkpoint -> evaluate on PrivateTest -> write model, metadata, LiteRT export and plots.
 """
 
 import json
@@ -18,10 +18,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from emoji_fer.inference import make_classifier
+from convert.litert import export_litert
+from emoji_fer.inference import TTA_MODES, make_classifier
 from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
-from emoji_fer.model_files import write_metadata
+from emoji_fer.model_files import read_metadata, write_metadata
+from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
 from train.data import load_fer2013
@@ -212,24 +214,45 @@ def best_so_far(log):
 
 
 def finish(args, work, data, seconds):
-    """Evaluate the best-on-PublicTest model on PrivateTest and write the shipped files."""
+    """Write the shipped files for the best-on-PublicTest model (float32 `.keras`, its JSON,
+    the LiteRT export, plots) and evaluate it as the product serves it (Predictor: LiteRT,
+    the model's TTA) on PublicTest and PrivateTest; also each TTA in Keras float32, so the
+    card can show what TTA buys."""
     best = keras.models.load_model(work / "best.keras")
-    # Save in float32 so serving and TF.js export do not depend on the bf16 policy.
+    # Save in float32 so serving and the exports do not depend on the bf16 policy.
     keras.mixed_precision.set_global_policy("float32")
     model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
     model.set_weights(best.get_weights())
-    reports, plain = {}, {}
-    for split in ("PublicTest", "PrivateTest"):
-        x, y = data[split]
-        faces = scale(x[..., None])
-        reports[split] = classification_report(y, make_classifier(model, tta=args.tta)(faces).argmax(1), split)
-        plain[split] = classification_report(y, make_classifier(model, tta="none")(faces).argmax(1), split)["accuracy"]
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / f"{args.name}.keras"
     model.save(model_path)
     history = read_log(work / "log.csv")
-    metadata = {
+    write_metadata(model_path, describe(args, model, history, seconds))
+    export_litert(model_path)  # what the Predictor serves; records itself in the JSON
+    predictor = Predictor(model_path, detector=None, runtime="litert")
+    reports, by_tta = {}, {}
+    for split in ("PublicTest", "PrivateTest"):
+        x, y = data[split]
+        faces = scale(x[..., None])
+        reports[split] = classification_report(y, predictor.predict_faces(faces).argmax(1), split)
+        by_tta[split] = {tta: classification_report(y, make_classifier(model, tta=tta)(faces).argmax(1), split)["accuracy"]
+                         for tta in TTA_MODES}
+    metadata = {**read_metadata(model_path), "metrics": reports, "keras_accuracy_by_tta": by_tta}
+    write_metadata(model_path, metadata)
+    plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
+    plots.training_curves_png(history, out_dir / f"{args.name}_curves.png")
+    shutil.rmtree(work / "backup", ignore_errors=True)
+    print(json.dumps({"tta": args.tta, "runtime": predictor.runtime,
+                      **{s: round(r["accuracy"], 4) for s, r in reports.items()},
+                      "keras_accuracy_by_tta": by_tta}), flush=True)
+    print(f"wrote {model_path} and {model_path.with_suffix('.json')}", flush=True)
+    return metadata
+
+
+def describe(args, model, history, seconds):
+    """The model's JSON metadata before evaluation: what every consumer reads, and the recipe."""
+    return {
         "name": args.name,
         "labels": list(LABELS),
         "emoji": EMOJI,
@@ -246,17 +269,7 @@ def finish(args, work, data, seconds):
             "seconds_per_epoch_median": float(np.median([r["epoch_seconds"] for r in history])) if history else None,
             "seconds_total": round(float(sum(r["epoch_seconds"] for r in history)), 1),
         },
-        "metrics": reports,
-        "accuracy_without_tta": plain,
     }
-    write_metadata(model_path, metadata)
-    plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
-    plots.training_curves_png(history, out_dir / f"{args.name}_curves.png")
-    shutil.rmtree(work / "backup", ignore_errors=True)
-    print(json.dumps({"tta": args.tta, **{s: round(r["accuracy"], 4) for s, r in reports.items()},
-                      "without_tta": {s: round(a, 4) for s, a in plain.items()}}), flush=True)
-    print(f"wrote {model_path} and {model_path.with_suffix('.json')}", flush=True)
-    return metadata
 
 
 def read_log(log):

@@ -1,0 +1,113 @@
+"""The LiteRT export and runtime: the shipped `.tflite` is made from the shipped `.keras`,
+answers like it on real PrivateTest faces (int8 weights: the same >= 99 % top-1 bar as
+the TF.js export), and a stale, missing or broken export is never used silently."""
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from convert.litert import export_litert
+from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
+from emoji_fer.predictor import Predictor
+from emoji_fer.runtime import LiteRTClassifier, keras_classifier, litert_problem
+
+N_FACES = 600
+
+
+@pytest.fixture(scope="module")
+def faces(fer_dir):
+    from emoji_fer.preprocessing import scale
+    from train.data import load_fer2013
+
+    images, _ = load_fer2013(fer_dir, splits=("PrivateTest",))["PrivateTest"]
+    return scale(images[:N_FACES, ..., None])
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """The shipped model, metadata and LiteRT export copied to a scratch folder."""
+    meta = read_metadata(DEFAULT_MODEL)
+    for path in (DEFAULT_MODEL, DEFAULT_MODEL.with_suffix(".json"), DEFAULT_MODEL.with_name(meta["litert"]["file"])):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path / DEFAULT_MODEL.name
+
+
+def test_shipped_export_is_fresh_and_served():
+    meta = read_metadata(DEFAULT_MODEL)
+    problem = litert_problem(DEFAULT_MODEL, meta, meta["inference"]["tta"])
+    assert problem is None, f"{problem}: run python -m convert --litert"
+    assert Predictor(detector=None).runtime == "litert"
+
+
+def test_litert_answers_like_keras_on_privatetest(faces):
+    meta = read_metadata(DEFAULT_MODEL)
+    tta = meta["inference"]["tta"]
+    litert = LiteRTClassifier(DEFAULT_MODEL.with_name(meta["litert"]["file"]))(faces)
+    keras = keras_classifier(DEFAULT_MODEL, 48, tta)(faces)
+    assert litert.shape == keras.shape == (N_FACES, 7)
+    assert (litert.argmax(1) == keras.argmax(1)).mean() >= 0.99
+    assert np.abs(litert - keras).max() < 0.05
+    np.testing.assert_allclose(litert.sum(1), 1.0, atol=1e-5)
+
+
+def test_float32_export_matches_keras_exactly(faces):
+    import keras
+
+    from convert.litert import to_litert
+
+    model = keras.models.load_model(DEFAULT_MODEL, compile=False)
+    litert = LiteRTClassifier(to_litert(model, 48, "hflip", quantize="none"))(faces[:100])
+    np.testing.assert_allclose(litert, keras_classifier(DEFAULT_MODEL, 48, "hflip")(faces[:100]), atol=1e-5)
+
+
+def test_batch_sizes_change_freely(faces):
+    classify = LiteRTClassifier(DEFAULT_MODEL.with_name(read_metadata(DEFAULT_MODEL)["litert"]["file"]))
+    whole = classify(faces[:10])
+    parts = np.concatenate([classify(faces[:1]), classify(faces[1:7]), classify(faces[7:10])])
+    np.testing.assert_allclose(parts, whole, atol=1e-6)
+    assert classify(faces[:0]).shape == (0, 7)
+
+
+def test_export_records_its_source(model_copy):
+    (model_copy.with_suffix(".tflite")).unlink()
+    meta = read_metadata(model_copy)
+    del meta["litert"]
+    model_copy.with_suffix(".json").write_text(json.dumps(meta))
+    assert Predictor(model_copy, detector=None).runtime == "keras"  # nothing to warn about
+    out = export_litert(model_copy)
+    assert out == model_copy.with_suffix(".tflite") and out.stat().st_size > 1_000_000  # weights inside
+    assert read_metadata(model_copy)["litert"]["file"] == out.name
+    assert Predictor(model_copy, detector=None).runtime == "litert"
+
+
+def test_stale_export_falls_back_to_keras_with_a_warning(model_copy, caplog):
+    meta = read_metadata(model_copy)
+    meta["litert"]["source_sha256"] = "0" * 64  # as if the .keras had been retrained since
+    model_copy.with_suffix(".json").write_text(json.dumps(meta))
+    with caplog.at_level(logging.WARNING, logger="emoji_fer.runtime"):
+        predictor = Predictor(model_copy, detector=None)
+    assert predictor.runtime == "keras"
+    assert "another version" in caplog.text
+    with pytest.raises(ModelFileError, match="convert --litert"):
+        Predictor(model_copy, detector=None, runtime="litert")
+
+
+def test_export_with_another_tta_is_not_used(model_copy):
+    meta = read_metadata(model_copy)
+    meta["inference"]["tta"] = "none" if meta["litert"]["tta"] != "none" else "hflip"
+    model_copy.with_suffix(".json").write_text(json.dumps(meta))
+    assert Predictor(model_copy, detector=None).runtime == "keras"
+
+
+def test_broken_export_gives_a_clear_error(model_copy):
+    model_copy.with_suffix(".tflite").write_bytes(b"not a flatbuffer" * 100)
+    with pytest.raises(ModelFileError, match="cannot load LiteRT model"):
+        Predictor(model_copy, detector=None)
+
+
+def test_unknown_runtime():
+    with pytest.raises(ValueError, match="unknown runtime"):
+        Predictor(detector=None, runtime="onnx")
