@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, run_module
@@ -57,6 +58,38 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     assert metadata["litert"]["file"] == "tiny.tflite"  # the trained model is served by LiteRT
     from emoji_fer.predictor import Predictor
     assert Predictor(out / "tiny.keras", detector=None).runtime == "litert"
+
+
+def test_distillation_mixes_teacher_probabilities_into_the_targets():
+    from train.distill import soft_targets
+
+    labels = np.array([0, 3, 6])
+    teacher = np.full((3, 7), 1 / 7, np.float32)
+    targets = soft_targets(labels, teacher, 0.25)
+    np.testing.assert_allclose(targets.sum(1), 1.0, rtol=1e-6)
+    assert targets[1, 3] == pytest.approx(0.75 + 0.25 / 7) and targets[1, 0] == pytest.approx(0.25 / 7)
+    np.testing.assert_array_equal(soft_targets(labels), np.eye(7)[labels])
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        soft_targets(labels, teacher, 1.5)
+
+
+def test_train_with_a_teacher(fer_dir, tmp_path):
+    from emoji_fer.model_files import DEFAULT_MODEL
+
+    proc = run_module("train", "--data-dir", str(fer_dir), "--name", "pupil", "--work-dir", str(tmp_path / "work"),
+                      "--out-dir", str(tmp_path / "models"), *ARGS[:1], "1", *ARGS[2:],
+                      "--teacher", str(DEFAULT_MODEL), "--distill-weight", "0.5")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "distilling from" in proc.stdout
+    metadata = json.loads((tmp_path / "models" / "pupil.json").read_text())
+    assert metadata["teachers"][0]["file"] == DEFAULT_MODEL.name
+    assert metadata["recipe"]["distill_weight"] == 0.5
+
+
+def test_train_reports_a_missing_teacher(fer_dir, tmp_path):
+    proc = run_module("train", "--data-dir", str(fer_dir), "--work-dir", str(tmp_path), "--out-dir", str(tmp_path),
+                      *ARGS, "--teacher", str(tmp_path / "nope.keras"))
+    assert proc.returncode == 2 and "nope.keras" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_train_reports_a_missing_dataset(tmp_path):

@@ -30,6 +30,10 @@ def parse_args(argv=None):
     # 5 ms budget of issue 4; hflip costs ~1.1 ms and still buys most of TTA's accuracy.
     p.add_argument("--tta", choices=TTA_MODES, default="hflip",
                    help="test-time augmentation the shipped model uses everywhere (written to its metadata)")
+    p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
+                   help="distil from this trained .keras model (repeat for an ensemble); see train/distill.py")
+    p.add_argument("--distill-weight", type=float, default=0.5,
+                   help="share of the teachers' probabilities in the training targets (with --teacher)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
@@ -41,9 +45,11 @@ def main(argv=None):
     args = parse_args(argv)
     from train.train import train  # imports TensorFlow: keep --help fast
 
+    from emoji_fer.model_files import ModelFileError
+
     try:
         train(args)
-    except DatasetError as err:
+    except (DatasetError, ModelFileError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -49,6 +49,9 @@ def render(meta):
         f"{recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, class weights "
         f"(n_max/n_c)^{recipe['class_weight_power']}, mixed_bfloat16 = {recipe['bf16']}",
         "- augmentation: shift, rotation, zoom, horizontal flip, brightness, contrast, random erasing",
+        *([f"- distilled (train/distill.py) from {', '.join(t['file'] for t in meta['teachers'])}: targets = "
+           f"{1 - recipe['distill_weight']:g} x label + {recipe['distill_weight']:g} x the teachers' mean probabilities"]
+          if meta.get("teachers") else []),
         f"- test-time augmentation: {meta['inference']['tta']}",
         f"- best PublicTest epoch: {training['best_epoch']} of {training['epochs_run']}; "
         f"{training['seconds_per_epoch_median']:.0f} s per epoch (median), "

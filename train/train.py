@@ -27,6 +27,7 @@ from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
 from train.data import load_fer2013
+from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
 from train import plots
 
@@ -42,8 +43,10 @@ def train(args):
 
     data = load_fer2013(args.data_dir)
     x_train, y_train = subsample(*data["Training"], args.limit, args.seed)
-    train_ds = make_dataset(x_train, y_train, args.batch_size, training=True, seed=args.seed)
-    val_ds = make_dataset(*data["PublicTest"], args.batch_size, training=False)
+    train_ds = make_dataset(x_train, training_targets(x_train, y_train, args), args.batch_size,
+                            weights=sample_weights(y_train, args.class_weight_power),
+                            training=True, seed=args.seed)
+    val_ds = make_dataset(data["PublicTest"][0], soft_targets(data["PublicTest"][1]), args.batch_size, training=False)
 
     steps = math.ceil(len(x_train) / args.batch_size)
     with strategy.scope():
@@ -59,9 +62,7 @@ def train(args):
     if finished(work, args.epochs):
         print(f"{work} already ran {args.epochs} epochs: writing the outputs again", flush=True)
     else:
-        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-                  class_weight=class_weights(y_train, args.class_weight_power),
-                  callbacks=make_callbacks(work), verbose=2 if chief else 0)
+        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=make_callbacks(work), verbose=2 if chief else 0)
     if not chief:
         # Workers other than the chief only help compute the gradients; the chief writes the outputs.
         shutil.rmtree(work, ignore_errors=True)
@@ -142,11 +143,21 @@ def subsample(x, y, limit, seed):
     return x[idx], y[idx]
 
 
-def make_dataset(images, labels, batch_size, training, seed=0):
-    """tf.data pipeline of ((B, 48, 48, 1) float32 in [0, 1], (B, 7) one-hot float32)."""
+def training_targets(images, labels, args):
+    """(N, 7) float32 targets: one-hot labels, mixed with the teachers' probabilities when
+    --teacher is given (train/distill.py)."""
+    if not args.teacher:
+        return soft_targets(labels)
+    print(f"distilling from {', '.join(args.teacher)} (weight {args.distill_weight})", flush=True)
+    return soft_targets(labels, teacher_probabilities(args.teacher, scale(images[..., None])), args.distill_weight)
+
+
+def make_dataset(images, targets, batch_size, training, seed=0, weights=None):
+    """tf.data pipeline of ((B, 48, 48, 1) float32 in [0, 1], (B, 7) float32 targets
+    [, (B,) float32 sample weights])."""
     x = scale(images[..., None])
-    y = keras.utils.to_categorical(labels, NUM_CLASSES).astype(np.float32)
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    columns = (x, targets) if weights is None else (x, targets, weights)
+    ds = tf.data.Dataset.from_tensor_slices(columns)
     if training:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
@@ -155,7 +166,7 @@ def make_dataset(images, labels, batch_size, training, seed=0):
         # Back to float32 (the augmentation layers compute in bfloat16 under mixed_bfloat16):
         # the batches match the model's float32 input, and the multi-worker collectives that
         # Keras runs on the first batch do not take bfloat16.
-        ds = ds.map(lambda a, b: (tf.cast(augment(a, training=True), tf.float32), b),
+        ds = ds.map(lambda a, *rest: (tf.cast(augment(a, training=True), tf.float32), *rest),
                     num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -172,17 +183,18 @@ def make_optimizer(args, steps_per_epoch):
     return opt
 
 
-def class_weights(labels, power):
-    """Weights (n_max / n_c) ** power, normalised to mean 1 over the training samples.
+def sample_weights(labels, power):
+    """Per-face weights (n_max / n_c) ** power for its class c, normalised to mean 1.
 
     power 0 = no weighting, 1 = full inverse frequency. FER-2013's disgust class has 436
     training images against 7,215 happy; a mild power keeps its recall up without
-    trading away much overall accuracy.
+    trading away much overall accuracy. (Given per face rather than as Keras's
+    `class_weight`, which would read the class off the argmax of soft targets.)
     """
     counts = np.bincount(labels, minlength=NUM_CLASSES).astype(np.float64)
     w = (counts.max() / np.maximum(counts, 1)) ** power
     w /= (w * counts).sum() / counts.sum()
-    return {i: float(w[i]) for i in range(NUM_CLASSES)}
+    return w[labels].astype(np.float32)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -262,6 +274,7 @@ def describe(args, model, history, seconds):
         "inference": {"tta": args.tta},
         "parameters": model.count_params(),
         "recipe": {k: v for k, v in vars(args).items() if k not in ("func",)},
+        **({"teachers": describe_teachers(args.teacher)} if args.teacher else {}),
         "training": {
             "epochs_run": len(history),
             "best_epoch": int(np.argmax([r["val_accuracy"] for r in history])) + 1 if history else None,
