@@ -86,6 +86,22 @@ def test_train_with_a_teacher(fer_dir, tmp_path):
     assert metadata["recipe"]["distill_weight"] == 0.5
 
 
+def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
+    from emoji_fer.model_files import DEFAULT_MODEL
+
+    shipped = ["--widths", "32", "64", "128", "256"]  # the shipped model's architecture
+    proc = run_module("train", "--data-dir", str(fer_dir), "--name", "tuned", "--work-dir", str(tmp_path / "work"),
+                      "--out-dir", str(tmp_path / "models"), "--epochs", "1", "--limit", "128", "--lr", "0",
+                      "--warmup-epochs", "0", *shipped, "--init", str(DEFAULT_MODEL))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metadata = json.loads((tmp_path / "models" / "tuned.json").read_text())
+    # learning rate 0: the weights stay the shipped ones (batch-norm statistics move a little)
+    assert metadata["metrics"]["PrivateTest"]["accuracy"] > 0.6
+    wrong = run_module("train", "--data-dir", str(fer_dir), "--name", "wrong", "--work-dir", str(tmp_path / "work"),
+                       "--out-dir", str(tmp_path / "models"), *ARGS, "--init", str(DEFAULT_MODEL))
+    assert wrong.returncode != 0 and "architecture" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
 def test_train_reports_a_missing_teacher(fer_dir, tmp_path):
     proc = run_module("train", "--data-dir", str(fer_dir), "--work-dir", str(tmp_path), "--out-dir", str(tmp_path),
                       *ARGS, "--teacher", str(tmp_path / "nope.keras"))

@@ -30,6 +30,8 @@ def parse_args(argv=None):
     # 5 ms budget of issue 4; hflip costs ~1.1 ms and still buys most of TTA's accuracy.
     p.add_argument("--tta", choices=TTA_MODES, default="hflip",
                    help="test-time augmentation the shipped model uses everywhere (written to its metadata)")
+    p.add_argument("--init", metavar="MODEL",
+                   help="start from this trained .keras model's weights (same --widths) instead of random ones")
     p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
                    help="distil from this trained .keras model (repeat for an ensemble); see train/distill.py")
     p.add_argument("--distill-weight", type=float, default=0.5,

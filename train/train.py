@@ -51,6 +51,8 @@ def train(args):
     steps = math.ceil(len(x_train) / args.batch_size)
     with strategy.scope():
         model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+        if args.init:
+            start_from(model, args.init)
         model.compile(optimizer=make_optimizer(args, steps),
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
                       metrics=["accuracy"])
@@ -68,6 +70,21 @@ def train(args):
         shutil.rmtree(work, ignore_errors=True)
         return None
     return finish(args, work, data, time.time() - start)
+
+
+def start_from(model, path):
+    """Copy the weights of a trained model of the same architecture (--init): fine-tuning,
+    e.g. with a teacher's targets. A resumed run then restores its own backup over them.
+    Raises ModelFileError if the file is missing; exits with a message if the shapes differ."""
+    from emoji_fer.model_files import ModelFileError
+
+    if not Path(path).is_file():
+        raise ModelFileError(f"--init model {path} not found")
+    trained = keras.models.load_model(path, compile=False)
+    try:
+        model.set_weights(trained.get_weights())
+    except ValueError as err:
+        raise SystemExit(f"--init model {path} does not have the architecture of --widths: {err}") from None
 
 
 def make_strategy(name):
