@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from emoji_fer.images import load_rgb
-from emoji_fer.labels import EMOJI, LABELS
+from emoji_fer.labels import EMOJI
 from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
 from emoji_fer.preprocessing import crop_face, to_input
 from emoji_fer.runtime import load_classifier

@@ -94,7 +94,8 @@ class LiteRTClassifier:
         try:
             self._interpreter = Interpreter(**source, num_threads=threads or min(os.cpu_count() or 1, 4))
         except (ValueError, RuntimeError) as err:
-            raise ModelFileError(f"cannot load LiteRT model {model if source.get('model_path') else ''}: {err}") from None
+            name = source.get("model_path", "(bytes)")
+            raise ModelFileError(f"cannot load LiteRT model {name}: {err}") from None
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._batch = None

@@ -22,7 +22,7 @@ from convert.litert import export_litert
 from emoji_fer.inference import TTA_MODES, make_classifier
 from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
-from emoji_fer.model_files import read_metadata, write_metadata
+from emoji_fer.model_files import ModelFileError, read_metadata, write_metadata
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
@@ -46,7 +46,8 @@ def train(args):
     train_ds = make_dataset(x_train, training_targets(x_train, y_train, args), args.batch_size,
                             weights=sample_weights(y_train, args.class_weight_power),
                             training=True, seed=args.seed)
-    val_ds = make_dataset(data["PublicTest"][0], soft_targets(data["PublicTest"][1]), args.batch_size, training=False)
+    x_val, y_val = data["PublicTest"]
+    val_ds = make_dataset(x_val, soft_targets(y_val), args.batch_size, training=False)
 
     steps = math.ceil(len(x_train) / args.batch_size)
     with strategy.scope():
@@ -64,7 +65,8 @@ def train(args):
     if finished(work, args.epochs):
         print(f"{work} already ran {args.epochs} epochs: writing the outputs again", flush=True)
     else:
-        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=make_callbacks(work), verbose=2 if chief else 0)
+        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=make_callbacks(work),
+                  verbose=2 if chief else 0)
     if not chief:
         # Workers other than the chief only help compute the gradients; the chief writes the outputs.
         shutil.rmtree(work, ignore_errors=True)
@@ -76,8 +78,6 @@ def start_from(model, path):
     """Copy the weights of a trained model of the same architecture (--init): fine-tuning,
     e.g. with a teacher's targets. A resumed run then restores its own backup over them.
     Raises ModelFileError if the file is missing; exits with a message if the shapes differ."""
-    from emoji_fer.model_files import ModelFileError
-
     if not Path(path).is_file():
         raise ModelFileError(f"--init model {path} not found")
     trained = keras.models.load_model(path, compile=False)
@@ -265,7 +265,7 @@ def finish(args, work, data, seconds):
         x, y = data[split]
         faces = scale(x[..., None])
         reports[split] = classification_report(y, predictor.predict_faces(faces).argmax(1), split)
-        by_tta[split] = {tta: classification_report(y, make_classifier(model, tta=tta)(faces).argmax(1), split)["accuracy"]
+        by_tta[split] = {tta: float((make_classifier(model, tta=tta)(faces).argmax(1) == y).mean())
                          for tta in TTA_MODES}
     metadata = {**read_metadata(model_path), "metrics": reports, "keras_accuracy_by_tta": by_tta}
     write_metadata(model_path, metadata)
