@@ -27,12 +27,15 @@ def make_classifier(model, input_size=48, tta="hflip"):
 
     infer = tta_function(model, input_size, tta)
 
-    def classify(faces, batch_size=256):
-        faces = np.asarray(faces, dtype=np.float32)
-        out = [infer(tf.constant(faces[i:i + batch_size])).numpy() for i in range(0, len(faces), batch_size)]
-        return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 7), np.float32)
+    return lambda faces, batch_size=256: in_batches(lambda b: infer(tf.constant(b)).numpy(), faces, batch_size)
 
-    return classify
+
+def in_batches(run, faces, batch_size=256):
+    """run(batch) -> (B, 7) probabilities, applied batch by batch to faces (N, S, S, 1);
+    returns (N, 7) float32 (empty for N = 0). Shared by the Keras and LiteRT runtimes."""
+    faces = np.asarray(faces, dtype=np.float32)
+    out = [run(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 7), np.float32)
 
 
 def tta_function(model, input_size=48, tta="hflip"):

@@ -13,8 +13,6 @@ import os
 import threading
 from pathlib import Path
 
-import numpy as np
-
 from emoji_fer.model_files import ModelFileError, sha256
 
 RUNTIMES = ("auto", "litert", "keras")
@@ -102,10 +100,10 @@ class LiteRTClassifier:
         self._lock = threading.Lock()
 
     def __call__(self, faces, batch_size=256):
-        faces = np.asarray(faces, dtype=np.float32)
+        from emoji_fer.inference import in_batches
+
         with self._lock:
-            out = [self._run(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, 7), np.float32)
+            return in_batches(self._run, faces, batch_size)
 
     def _run(self, batch):
         if self._batch != batch.shape:
