@@ -20,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from emoji_fer.model_files import read_metadata, sha256, write_metadata
+from emoji_fer.model_files import model_tta, read_metadata, sha256, write_metadata
 
 QUANTIZE = ("dynamic", "none")
 
@@ -36,7 +36,7 @@ def export_litert(model_path, quantize="dynamic"):
 
     model_path = Path(model_path)
     metadata = read_metadata(model_path)
-    tta = metadata.get("inference", {}).get("tta", "none")
+    tta = model_tta(metadata)
     model = keras.models.load_model(model_path, compile=False)
     flatbuffer = to_litert(model, metadata["preprocessing"]["input_size"], tta, quantize)
     out = model_path.with_suffix(".tflite")

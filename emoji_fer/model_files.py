@@ -39,6 +39,12 @@ def write_metadata(model_path, metadata):
     return path
 
 
+def model_tta(metadata):
+    """The test-time augmentation a model is served with ("inference.tta" in its JSON;
+    "none" for models written before TTA existed). See emoji_fer.inference.TTA_MODES."""
+    return metadata.get("inference", {}).get("tta", "none")
+
+
 def sha256(path):
     """Hex SHA-256 of a file: how exports (TF.js, LiteRT) name the model they were made from."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

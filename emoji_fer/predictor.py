@@ -14,7 +14,7 @@ import numpy as np
 
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
-from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
+from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, model_tta, read_metadata
 from emoji_fer.preprocessing import crop_face, to_input
 from emoji_fer.runtime import load_classifier
 
@@ -40,7 +40,7 @@ class Predictor:
         self.metadata = read_metadata(model_path)
         self.preprocessing = self.metadata["preprocessing"]
         self.labels = tuple(self.metadata["labels"])
-        self.tta = self.metadata.get("inference", {}).get("tta", "none")
+        self.tta = model_tta(self.metadata)
         self._classify, self.runtime = load_classifier(model_path, self.metadata, runtime)
         self._detector = None
         self._detector_name = detector

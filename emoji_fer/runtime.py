@@ -13,7 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from emoji_fer.model_files import ModelFileError, sha256
+from emoji_fer.model_files import ModelFileError, model_tta, sha256
 
 RUNTIMES = ("auto", "litert", "keras")
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def load_classifier(model_path, metadata, runtime="auto"):
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {RUNTIMES}")
-    tta = metadata.get("inference", {}).get("tta", "none")
+    tta = model_tta(metadata)
     if runtime != "keras":
         problem = litert_problem(model_path, metadata, tta)
         if problem is None:
