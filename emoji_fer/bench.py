@@ -35,6 +35,8 @@ TARGET_MS = 50.0
 
 
 def median_ms(fn, runs, warmup=3):
+    """Median wall time of fn() in ms (time.perf_counter) over `runs` calls, after
+    `warmup` untimed calls (graph tracing, caches): the warm latency every row reports."""
     for _ in range(warmup):
         fn()
     times = []

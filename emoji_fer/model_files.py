@@ -19,6 +19,7 @@ class ModelFileError(FileNotFoundError):
 
 
 def metadata_path(model_path):
+    """The JSON beside a model: models/x.keras -> models/x.json (a Path; not checked)."""
     return Path(model_path).with_suffix(".json")
 
 
@@ -34,6 +35,7 @@ def read_metadata(model_path):
 
 
 def write_metadata(model_path, metadata):
+    """Write the metadata dict as the model's JSON (UTF-8, emoji unescaped); returns its Path."""
     path = metadata_path(model_path)
     path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     return path
