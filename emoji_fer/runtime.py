@@ -13,6 +13,7 @@ import os
 import threading
 from pathlib import Path
 
+from emoji_fer.inference import in_batches
 from emoji_fer.model_files import ModelFileError, model_tta, sha256
 
 RUNTIMES = ("auto", "litert", "keras")
@@ -100,8 +101,6 @@ class LiteRTClassifier:
         self._lock = threading.Lock()
 
     def __call__(self, faces, batch_size=256):
-        from emoji_fer.inference import in_batches
-
         with self._lock:
             return in_batches(self._run, faces, batch_size)
 
