@@ -4,6 +4,7 @@ evaluation and training's final report, so every figure comes from the same code
 Test-time augmentation (TTA) averages the probabilities of several views of each face,
 as most FER-2013 results do (e.g. 10-crop testing in WuJie1010's VGG19, 73.11 %):
 - "hflip": the face and its mirror image (2 views);
+- "flip_zoom": the face, a 2 px zoom-in, and the mirror image of each (4 views);
 - "flip_shift_zoom": the face, 4 copies shifted by 2 px (up/down/left/right, reflected
   border), a 2 px zoom-in, and the mirror image of each (12 views).
 The model's metadata says which TTA the product uses ("inference.tta", chosen on
@@ -12,7 +13,7 @@ PublicTest), and every consumer (Python and browser) applies it.
 
 import numpy as np
 
-TTA_MODES = ("none", "hflip", "flip_shift_zoom")
+TTA_MODES = ("none", "hflip", "flip_zoom", "flip_shift_zoom")
 SHIFT = 2  # px
 ZOOM = 2  # px cropped from each side before resizing back
 
@@ -59,19 +60,19 @@ def tta_function(model, input_size=48, tta="hflip"):
 
 
 def tta_views(x, tta, size=48):
-    """The TTA views of a batch x (N, S, S, 1) float32, as a list of same-shape tensors."""
+    """The TTA views of a batch x (N, S, S, 1) float32, as a list of same-shape tensors:
+    for the face and then its mirror image, the face, its shifts, its zoom-in."""
     import tensorflow as tf
 
     if tta == "none":
         return [x]
-    flips = [x, tf.reverse(x, axis=[2])]
-    if tta == "hflip":
-        return flips
     views = []
-    for face in flips:
-        padded = tf.pad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], mode="REFLECT")
+    for face in (x, tf.reverse(x, axis=[2])):
         views.append(face)
-        for dy, dx in ((-SHIFT, 0), (SHIFT, 0), (0, -SHIFT), (0, SHIFT)):
-            views.append(padded[:, SHIFT + dy:SHIFT + dy + size, SHIFT + dx:SHIFT + dx + size])
-        views.append(tf.image.resize(face[:, ZOOM:size - ZOOM, ZOOM:size - ZOOM], (size, size)))
+        if tta == "flip_shift_zoom":
+            padded = tf.pad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], mode="REFLECT")
+            for dy, dx in ((-SHIFT, 0), (SHIFT, 0), (0, -SHIFT), (0, SHIFT)):
+                views.append(padded[:, SHIFT + dy:SHIFT + dy + size, SHIFT + dx:SHIFT + dx + size])
+        if tta in ("flip_zoom", "flip_shift_zoom"):
+            views.append(tf.image.resize(face[:, ZOOM:size - ZOOM, ZOOM:size - ZOOM], (size, size)))
     return views

@@ -111,3 +111,21 @@ def test_broken_export_gives_a_clear_error(model_copy):
 def test_unknown_runtime():
     with pytest.raises(ValueError, match="unknown runtime"):
         Predictor(detector=None, runtime="onnx")
+
+
+def test_tta_modes_nest():
+    """Each TTA mode's views are the face and its mirror image, each followed by its own
+    variants, so the 4-view flip_zoom is views 0, 5, 6 and 11 of the 12-view flip_shift_zoom,
+    and every view differs from the face (no mode repeats a view by mistake)."""
+    import tensorflow as tf
+
+    from emoji_fer.inference import tta_views
+
+    x = tf.constant(np.random.default_rng(1).random((3, 48, 48, 1), dtype=np.float32))
+    views = {mode: [v.numpy() for v in tta_views(x, mode)] for mode in ("hflip", "flip_zoom", "flip_shift_zoom")}
+    assert [len(v) for v in views.values()] == [2, 4, 12]
+    np.testing.assert_array_equal(views["hflip"][1], x.numpy()[:, :, ::-1])
+    for got, i in zip(views["flip_zoom"], (0, 5, 6, 11)):
+        np.testing.assert_array_equal(got, views["flip_shift_zoom"][i])
+    for view in views["flip_shift_zoom"][1:]:
+        assert view.shape == x.shape and not np.allclose(view, x.numpy())

@@ -196,6 +196,33 @@ def test_predictions_match_python_on_frames(plain, site, samples, predictor, tmp
     assert plain.errors == []
 
 
+def test_tta_views_match_python(plain, site):
+    """js/engine.js ttaViews, run by the page's TF.js backend, against emoji_fer.inference
+    tta_views for every TTA mode: the same views, in the same order, to float32 rounding."""
+    import tensorflow as tf
+
+    from emoji_fer.inference import TTA_MODES, tta_views
+
+    x = np.random.default_rng(0).random((2, 48, 48, 1), dtype=np.float32)
+    page = plain.open(site)
+    got = page.evaluate("""async x => {
+        const { TTA_MODES, ttaViews } = await import('./js/engine.js');
+        const views = {};
+        for (const mode of TTA_MODES) {
+          views[mode] = tf.tidy(() => ttaViews(tf.tensor4d(x, [2, 48, 48, 1]), mode, 48)
+            .map(v => Array.from(v.dataSync())));
+        }
+        return { modes: TTA_MODES, views };
+    }""", x.ravel().tolist())
+    assert tuple(got["modes"]) == TTA_MODES
+    for mode in TTA_MODES:
+        expected = [v.numpy().ravel() for v in tta_views(tf.constant(x), mode, 48)]
+        assert len(got["views"][mode]) == len(expected), mode
+        for i, (js, py) in enumerate(zip(got["views"][mode], expected)):
+            np.testing.assert_allclose(np.float32(js), py, atol=1e-5, err_msg=f"{mode} view {i}")
+    assert plain.errors == []
+
+
 def test_camera_denied_shows_a_message(pw, site, camera_file):
     # A camera exists but the permission prompt is left in place: Playwright's headless
     # Chromium answers it with "deny", as a user clicking Block would.

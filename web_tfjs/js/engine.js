@@ -41,27 +41,29 @@ async function useBackend(requested) {
   throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
 }
 
-// The TTA views of a batch x [N, S, S, 1], as emoji_fer/inference.py tta_views():
-// "hflip": x and its mirror; "flip_shift_zoom": for x and its mirror, the face, 4 shifts
-// of 2 px cut from a REFLECT-padded copy, and a 2 px zoom-in resized back (TF2's
-// tf.image.resize: bilinear, half-pixel centres, no antialias).
-export const TTA_MODES = ['none', 'hflip', 'flip_shift_zoom'];
+// The TTA views of a batch x [N, S, S, 1], in the order of emoji_fer/inference.py
+// tta_views(): for x and then its mirror, the face, ("flip_shift_zoom") 4 shifts of 2 px
+// cut from a REFLECT-padded copy, ("flip_zoom", "flip_shift_zoom") a 2 px zoom-in resized
+// back (TF2's tf.image.resize: bilinear, half-pixel centres, no antialias).
+export const TTA_MODES = ['none', 'hflip', 'flip_zoom', 'flip_shift_zoom'];
 const SHIFT = 2;
 const ZOOM = 2;
 
 export function ttaViews(x, mode, size) {
   if (mode === 'none') return [x];
-  const flips = [x, tf.reverse(x, 2)];
-  if (mode === 'hflip') return flips;
   const views = [];
-  for (const face of flips) {
-    const padded = tf.mirrorPad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], 'reflect');
+  for (const face of [x, tf.reverse(x, 2)]) {
     views.push(face);
-    for (const [dy, dx] of [[-SHIFT, 0], [SHIFT, 0], [0, -SHIFT], [0, SHIFT]]) {
-      views.push(tf.slice(padded, [0, SHIFT + dy, SHIFT + dx, 0], [-1, size, size, -1]));
+    if (mode === 'flip_shift_zoom') {
+      const padded = tf.mirrorPad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], 'reflect');
+      for (const [dy, dx] of [[-SHIFT, 0], [SHIFT, 0], [0, -SHIFT], [0, SHIFT]]) {
+        views.push(tf.slice(padded, [0, SHIFT + dy, SHIFT + dx, 0], [-1, size, size, -1]));
+      }
     }
-    const inner = tf.slice(face, [0, ZOOM, ZOOM, 0], [-1, size - 2 * ZOOM, size - 2 * ZOOM, -1]);
-    views.push(tf.image.resizeBilinear(inner, [size, size], false, true));
+    if (mode === 'flip_zoom' || mode === 'flip_shift_zoom') {
+      const inner = tf.slice(face, [0, ZOOM, ZOOM, 0], [-1, size - 2 * ZOOM, size - 2 * ZOOM, -1]);
+      views.push(tf.image.resizeBilinear(inner, [size, size], false, true));
+    }
   }
   return views;
 }
