@@ -27,7 +27,7 @@ def read_epochs(log):
 def test_train_interrupt_and_resume(fer_dir, tmp_path):
     work, out = tmp_path / "work", tmp_path / "models"
     cmd = ["train", "--data-dir", str(fer_dir), "--name", "tiny", "--work-dir", str(work),
-           "--out-dir", str(out), *ARGS]
+           "--out-dir", str(out), *ARGS, "--swa-epochs", "2"]
     log = work / "tiny" / "log.csv"
 
     proc = subprocess.Popen([sys.executable, "-m", *cmd], cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -50,6 +50,10 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     assert read_epochs(log) == [0, 1, 2]  # no epoch repeated, none lost
     metadata = json.loads((out / "tiny.json").read_text())
     assert metadata["training"]["epochs_run"] == 3
+    # SWA over the last 2 epochs: their weights were saved on both sides of the interruption.
+    assert metadata["training"]["weights"].startswith("SWA: mean of epochs 2-3")
+    assert sorted(p.name for p in (work / "tiny" / "snapshots").iterdir()) == [
+        "epoch002.weights.h5", "epoch003.weights.h5"]
     assert metadata["preprocessing"]["input_size"] == 48
     assert set(metadata["metrics"]) == {"PublicTest", "PrivateTest"}
     assert metadata["metrics"]["PrivateTest"]["n"] == 3589
@@ -58,6 +62,46 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     assert metadata["litert"]["file"] == "tiny.tflite"  # the trained model is served by LiteRT
     from emoji_fer.predictor import Predictor
     assert Predictor(out / "tiny.keras", detector=None).runtime == "litert"
+
+
+def tiny_bn_model():
+    import keras
+
+    inputs = keras.Input((4, 4, 1))
+    x = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    return keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(x))
+
+
+def test_swa_averages_snapshots(tmp_path):
+    from train.swa import average_snapshots, snapshot_path
+
+    model = tiny_bn_model()
+    first = [np.full(w.shape, 1.0, np.float32) for w in model.get_weights()]
+    model.set_weights(first)
+    model.save_weights(snapshot_path(tmp_path, 1))
+    model.set_weights([w * 4.0 for w in first])
+    model.save_weights(snapshot_path(tmp_path, 2))
+    average_snapshots(model, [snapshot_path(tmp_path, e) for e in (1, 2)])
+    for w in model.get_weights():
+        np.testing.assert_allclose(w, 2.5)
+    with pytest.raises(FileNotFoundError, match="epoch003"):
+        average_snapshots(model, [snapshot_path(tmp_path, 3)])
+
+
+def test_swa_reestimates_batchnorm_over_all_faces():
+    """After re-estimation the moving statistics are those of the whole set of faces (the
+    mean of equal-size batch statistics), whatever they were before; momentum is restored."""
+    from train.swa import reestimate_batchnorm
+
+    model = tiny_bn_model()
+    faces = np.random.default_rng(0).random((512, 4, 4, 1), dtype=np.float32) * 3 + 1
+    reestimate_batchnorm(model, faces, batch_size=64)
+    bn = model.get_layer("bn")
+    conv = model.get_layer("conv")(faces).numpy().reshape(-1, 3)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), conv.mean(axis=0), rtol=1e-4)
+    # The mean of the batch variances: the variance of all faces, up to how they were batched.
+    np.testing.assert_allclose(bn.moving_variance.numpy(), conv.var(axis=0), rtol=0.05)
+    assert bn.momentum == 0.99
 
 
 def test_distillation_mixes_teacher_probabilities_into_the_targets():

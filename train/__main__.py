@@ -36,11 +36,17 @@ def parse_args(argv=None):
                    help="distil from this trained .keras model (repeat for an ensemble); see train/distill.py")
     p.add_argument("--distill-weight", type=float, default=0.5,
                    help="share of the teachers' probabilities in the training targets (with --teacher)")
+    p.add_argument("--swa-epochs", type=int, default=0, metavar="K",
+                   help="ship the mean of the weights after each of the last K epochs (stochastic weight "
+                        "averaging, train/swa.py) instead of the best epoch on PublicTest; 0 disables")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
                    help="tf.distribute strategy; multiworker reads the cluster from $TF_CONFIG")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 <= args.swa_epochs <= args.epochs:
+        p.error(f"--swa-epochs must be between 0 and --epochs ({args.epochs}), got {args.swa_epochs}")
+    return args
 
 
 def main(argv=None):

@@ -3,8 +3,10 @@ epoch, PrivateTest to report (the standard protocol, Goodfellow et al. 2013).
 
 The story: load the splits -> tf.data pipelines (augmentation in the pipeline) ->
 build and compile the CNN (SGD + Nesterov, cosine decay, label smoothing, class
-weights) -> fit with a backup every epoch (resumable) and the best-on-PublicTest
-checkpoint -> evaluate on PrivateTest -> write model, metadata, LiteRT export and plots.
+weights) -> fit with a backup every epoch (resumable), the best-on-PublicTest checkpoint
+and, with --swa-epochs K, the weights of the last K epochs -> take the best epoch or the
+average of the last K (SWA, train/swa.py) -> evaluate on PrivateTest -> write model,
+metadata, LiteRT export and plots.
 """
 
 import json
@@ -29,6 +31,7 @@ from train.augment import build_augmenter
 from train.data import load_fer2013
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
+from train.swa import WeightSnapshots, average_snapshots, reestimate_batchnorm, snapshot_path
 from train import plots
 
 
@@ -65,7 +68,7 @@ def train(args):
     if finished(work, args.epochs):
         print(f"{work} already ran {args.epochs} epochs: writing the outputs again", flush=True)
     else:
-        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=make_callbacks(work),
+        model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=make_callbacks(work, args),
                   verbose=2 if chief else 0)
     if not chief:
         # Workers other than the chief only help compute the gradients; the chief writes the outputs.
@@ -224,9 +227,10 @@ class EpochTimer(keras.callbacks.Callback):
         logs["epoch_seconds"] = round(time.time() - self._start, 1)
 
 
-def make_callbacks(work):
+def make_callbacks(work, args):
     log = work / "log.csv"
-    return [
+    snapshots = [WeightSnapshots(work / "snapshots", swa_window(args)[0])] if args.swa_epochs else []
+    return snapshots + [
         EpochTimer(),
         keras.callbacks.BackupAndRestore(str(work / "backup")),
         keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor="val_accuracy", mode="max",
@@ -242,16 +246,29 @@ def best_so_far(log):
     return max(r["val_accuracy"] for r in history) if history else None
 
 
+def swa_window(args):
+    """(first, last) 1-based epochs whose weights --swa-epochs averages: the last K."""
+    return args.epochs - args.swa_epochs + 1, args.epochs
+
+
 def finish(args, work, data, seconds):
-    """Write the shipped files for the best-on-PublicTest model (float32 `.keras`, its JSON,
-    the LiteRT export, plots) and evaluate it as the product serves it (Predictor: LiteRT,
-    the model's TTA) on PublicTest and PrivateTest; also each TTA in Keras float32, so the
-    card can show what TTA buys."""
-    best = keras.models.load_model(work / "best.keras")
+    """Write the shipped files for the final weights (the best-on-PublicTest epoch, or the
+    SWA average with --swa-epochs) as float32 `.keras`, its JSON, the LiteRT export and
+    plots, and evaluate it as the product serves it (Predictor: LiteRT, the model's TTA) on
+    PublicTest and PrivateTest; also each TTA in Keras float32, so the card can show what
+    TTA buys."""
     # Save in float32 so serving and the exports do not depend on the bf16 policy.
     keras.mixed_precision.set_global_policy("float32")
     model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
-    model.set_weights(best.get_weights())
+    if args.swa_epochs:
+        first, last = swa_window(args)
+        print(f"SWA: averaging the weights of epochs {first}-{last}, re-estimating batch norm", flush=True)
+        average_snapshots(model, [snapshot_path(work / "snapshots", e) for e in range(first, last + 1)])
+        faces = scale(data["Training"][0][..., None])
+        # Both orientations: the training augmentation flips faces, so the network saw both.
+        reestimate_batchnorm(model, np.concatenate([faces, faces[:, :, ::-1]]), seed=args.seed)
+    else:
+        model.set_weights(keras.models.load_model(work / "best.keras").get_weights())
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / f"{args.name}.keras"
@@ -295,6 +312,8 @@ def describe(args, model, history, seconds):
         "training": {
             "epochs_run": len(history),
             "best_epoch": int(np.argmax([r["val_accuracy"] for r in history])) + 1 if history else None,
+            "weights": (f"SWA: mean of epochs {'-'.join(map(str, swa_window(args)))}, batch norm re-estimated"
+                        if args.swa_epochs else "the best epoch on PublicTest"),
             "seconds_this_run": round(seconds, 1),
             "seconds_per_epoch_median": float(np.median([r["epoch_seconds"] for r in history])) if history else None,
             "seconds_total": round(float(sum(r["epoch_seconds"] for r in history)), 1),
