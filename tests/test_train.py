@@ -104,6 +104,30 @@ def test_swa_reestimates_batchnorm_over_all_faces():
     assert bn.momentum == 0.99
 
 
+def test_cutmix_mixes_faces_and_targets_by_area():
+    """--cutmix: batches keep their shapes and float32 dtype under mixed_bfloat16, targets stay
+    probability distributions, and most faces get a patch of another face (mixed targets)."""
+    import keras
+
+    from train.distill import soft_targets
+    from train.train import make_dataset
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        faces = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
+        labels = np.arange(64) % 7
+        ds = make_dataset(faces, soft_targets(labels), 32, training=True, weights=np.ones(64, np.float32),
+                          cutmix=1.0)
+        batches = list(ds)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert len(batches) == 2
+    for images, targets, weights in batches:
+        assert images.shape == (32, 48, 48, 1) and images.dtype == "float32" and weights.shape == (32,)
+        np.testing.assert_allclose(targets.numpy().sum(1), 1.0, rtol=1e-5)
+        assert (targets.numpy().max(1) < 1).mean() > 0.5
+
+
 def test_distillation_mixes_teacher_probabilities_into_the_targets():
     from train.distill import soft_targets
 

@@ -36,6 +36,8 @@ def parse_args(argv=None):
                    help="distil from this trained .keras model (repeat for an ensemble); see train/distill.py")
     p.add_argument("--distill-weight", type=float, default=0.5,
                    help="share of the teachers' probabilities in the training targets (with --teacher)")
+    p.add_argument("--cutmix", type=float, default=0.0, metavar="FACTOR",
+                   help="CutMix every training batch, mixing factor drawn from [0, FACTOR] (0 disables)")
     p.add_argument("--swa-epochs", type=int, default=0, metavar="K",
                    help="ship the mean of the weights after each of the last K epochs (stochastic weight "
                         "averaging, train/swa.py) instead of the best epoch on PublicTest; 0 disables")

@@ -39,7 +39,8 @@ def render(meta):
         "## Data",
         "",
         "FER-2013 (Goodfellow et al. 2013, arXiv:1307.0414), Kaggle folder layout: fitted on "
-        "Training (28,709 faces), epoch selected on PublicTest (3,589), reported on PrivateTest (3,589).",
+        "Training (28,709 faces), choices (epoch or SWA window, TTA) made on PublicTest (3,589), "
+        "reported on PrivateTest (3,589).",
         "",
         "## Recipe",
         "",
@@ -48,11 +49,14 @@ def render(meta):
         f"{recipe['lr']} with {recipe['warmup_epochs']} warm-up epochs then cosine decay, weight decay "
         f"{recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, class weights "
         f"(n_max/n_c)^{recipe['class_weight_power']}, mixed_bfloat16 = {recipe['bf16']}",
-        "- augmentation: shift, rotation, zoom, horizontal flip, brightness, contrast, random erasing",
+        "- augmentation: shift, rotation, zoom, horizontal flip, brightness, contrast, random erasing"
+        + (f", CutMix (factor {recipe['cutmix']})" if recipe.get("cutmix") else ""),
         *([f"- distilled (train/distill.py) from {', '.join(t['file'] for t in meta['teachers'])}: targets = "
            f"{1 - recipe['distill_weight']:g} x label + {recipe['distill_weight']:g} x the teachers' mean probabilities"]
           if meta.get("teachers") else []),
         f"- test-time augmentation: {meta['inference']['tta']}",
+        *([f"- weights: {training['weights']} (stochastic weight averaging, Izmailov et al. 2018, "
+           "arXiv:1803.05407; train/swa.py)"] if recipe.get("swa_epochs") else []),
         f"- best PublicTest epoch: {training['best_epoch']} of {training['epochs_run']}; "
         f"{training['seconds_per_epoch_median']:.0f} s per epoch (median), "
         f"{training['seconds_total'] / 60:.0f} min in total on a 2-core CPU",

@@ -48,7 +48,7 @@ def train(args):
     x_train, y_train = subsample(*data["Training"], args.limit, args.seed)
     train_ds = make_dataset(x_train, training_targets(x_train, y_train, args), args.batch_size,
                             weights=sample_weights(y_train, args.class_weight_power),
-                            training=True, seed=args.seed)
+                            training=True, seed=args.seed, cutmix=args.cutmix)
     x_val, y_val = data["PublicTest"]
     val_ds = make_dataset(x_val, soft_targets(y_val), args.batch_size, training=False)
 
@@ -172,9 +172,12 @@ def training_targets(images, labels, args):
     return soft_targets(labels, teacher_probabilities(args.teacher, scale(images[..., None])), args.distill_weight)
 
 
-def make_dataset(images, targets, batch_size, training, seed=0, weights=None):
+def make_dataset(images, targets, batch_size, training, seed=0, weights=None, cutmix=0.0):
     """tf.data pipeline of ((B, 48, 48, 1) float32 in [0, 1], (B, 7) float32 targets
-    [, (B,) float32 sample weights])."""
+    [, (B,) float32 sample weights]). With `cutmix` > 0 (training only), every batch goes
+    through CutMix (Yun et al. 2019, arXiv:1905.04899; keras.layers.CutMix, mixing
+    factor drawn from [0, cutmix]): a patch of another face of the batch is pasted in and
+    the targets are mixed by area."""
     x = scale(images[..., None])
     columns = (x, targets) if weights is None else (x, targets, weights)
     ds = tf.data.Dataset.from_tensor_slices(columns)
@@ -188,7 +191,21 @@ def make_dataset(images, targets, batch_size, training, seed=0, weights=None):
         # Keras runs on the first batch do not take bfloat16.
         ds = ds.map(lambda a, *rest: (tf.cast(augment(a, training=True), tf.float32), *rest),
                     num_parallel_calls=tf.data.AUTOTUNE)
+        if cutmix:
+            ds = ds.map(cutmix_batch(cutmix, seed), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def cutmix_batch(factor, seed):
+    """A tf.data map function: CutMix on the images and targets of a batch, sample weights kept."""
+    # float32: under mixed_bfloat16 the layer would compute in bfloat16 and fail on its own casts.
+    layer = keras.layers.CutMix(factor=factor, seed=seed + 7, dtype="float32")
+
+    def mix(images, targets, *rest):
+        out = layer({"images": images, "labels": targets}, training=True)
+        return (tf.cast(out["images"], tf.float32), tf.cast(out["labels"], tf.float32), *rest)
+
+    return mix
 
 
 def make_optimizer(args, steps_per_epoch):
