@@ -157,7 +157,7 @@ def test_train_with_a_teacher(fer_dir, tmp_path):
 def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
     from emoji_fer.model_files import DEFAULT_MODEL
 
-    shipped = ["--widths", "32", "64", "128", "256"]  # the shipped model's architecture
+    shipped = ["--widths", "32", "80", "160", "320"]  # the shipped model's architecture
     proc = run_module("train", "--data-dir", str(fer_dir), "--name", "tuned", "--work-dir", str(tmp_path / "work"),
                       "--out-dir", str(tmp_path / "models"), "--epochs", "1", "--limit", "128", "--lr", "0",
                       "--warmup-epochs", "0", *shipped, "--init", str(DEFAULT_MODEL))

@@ -21,7 +21,7 @@ from tests.conftest import need
 
 FIRST_RESULT_S = 15  # the issue: a face box and a top-3 list within 15 s of opening the page
 PARITY_FRAMES = 15  # woman2.mp4 frames compared with the Python pipeline
-# Top-1 agreement with the Python pipeline (dlib HOG boxes, Keras model, 12-view TTA).
+# Top-1 agreement with the Python pipeline (dlib HOG boxes, the model's TTA).
 # With the page's own detector (BlazeFace; its boxes differ from dlib's by ~10 px, which
 # moves the 48x48 crop) measured 12/15 on these frames and 38/42 on every 11th frame;
 # "most frames" is the issue's bar, so the threshold is a clear majority. On Python's own
