@@ -18,6 +18,9 @@ import keras
 import numpy as np
 
 
+SNAPSHOT_DIR = "snapshots"  # in a run's work dir (checkpoints/<name>/)
+
+
 def snapshot_path(snapshot_dir, epoch):
     """The weights file after `epoch` (1-based) in a run's snapshot folder."""
     return Path(snapshot_dir) / f"epoch{epoch:03d}.weights.h5"

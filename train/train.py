@@ -31,7 +31,7 @@ from train.augment import build_augmenter
 from train.data import load_fer2013
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
-from train.swa import WeightSnapshots, average_snapshots, reestimate_batchnorm, snapshot_path
+from train.swa import SNAPSHOT_DIR, WeightSnapshots, average_snapshots, reestimate_batchnorm, snapshot_path
 from train import plots
 
 
@@ -246,7 +246,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 def make_callbacks(work, args):
     log = work / "log.csv"
-    snapshots = [WeightSnapshots(work / "snapshots", swa_window(args)[0])] if args.swa_epochs else []
+    snapshots = [WeightSnapshots(work / SNAPSHOT_DIR, swa_window(args)[0])] if args.swa_epochs else []
     return snapshots + [
         EpochTimer(),
         keras.callbacks.BackupAndRestore(str(work / "backup")),
@@ -280,7 +280,7 @@ def finish(args, work, data, seconds):
     if args.swa_epochs:
         first, last = swa_window(args)
         print(f"SWA: averaging the weights of epochs {first}-{last}, re-estimating batch norm", flush=True)
-        average_snapshots(model, [snapshot_path(work / "snapshots", e) for e in range(first, last + 1)])
+        average_snapshots(model, [snapshot_path(work / SNAPSHOT_DIR, e) for e in range(first, last + 1)])
         faces = scale(data["Training"][0][..., None])
         # Both orientations: the training augmentation flips faces, so the network saw both.
         reestimate_batchnorm(model, np.concatenate([faces, faces[:, :, ::-1]]), seed=args.seed)
