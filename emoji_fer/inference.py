@@ -14,6 +14,9 @@ PublicTest), and every consumer (Python and browser) applies it.
 import numpy as np
 
 TTA_MODES = ("none", "hflip", "flip_zoom", "flip_shift_zoom")
+# Each mode's views as positions among the 12 of flip_shift_zoom (tta_views keeps this
+# order), so one 12-view pass gives every mode (probabilities_by_tta).
+TTA_SUBSETS = {"none": (0,), "hflip": (0, 6), "flip_zoom": (0, 5, 6, 11), "flip_shift_zoom": tuple(range(12))}
 SHIFT = 2  # px
 ZOOM = 2  # px cropped from each side before resizing back
 
@@ -57,6 +60,26 @@ def tta_function(model, input_size=48, tta="hflip"):
         return tf.reduce_mean(tf.stack(tf.split(probs, len(views), axis=0)), axis=0)
 
     return infer
+
+
+def probabilities_by_tta(model, faces, input_size=48, batch_size=256):
+    """Every TTA mode's probabilities from one pass of the model over the 12 views of
+    flip_shift_zoom: {mode: (N, 7) float32}, for faces (N, S, S, 1) float32 in [0, 1].
+    Equal (to float round-off) to make_classifier(model, tta=mode)(faces) for each mode,
+    at the cost of the largest mode alone."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((None, input_size, input_size, 1), tf.float32)
+
+    @tf.function(input_signature=[spec])
+    def per_view(x):
+        views = tta_views(x, "flip_shift_zoom", input_size)
+        return tf.stack(tf.split(model(tf.concat(views, axis=0), training=False), len(views)), axis=1)
+
+    faces = np.asarray(faces, dtype=np.float32)
+    probs = np.concatenate([per_view(tf.constant(faces[i:i + batch_size])).numpy()
+                            for i in range(0, len(faces), batch_size)])  # (N, 12, 7)
+    return {mode: probs[:, list(views)].mean(axis=1).astype(np.float32) for mode, views in TTA_SUBSETS.items()}
 
 
 def tta_views(x, tta, size=48):

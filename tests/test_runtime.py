@@ -119,13 +119,30 @@ def test_tta_modes_nest():
     and every view differs from the face (no mode repeats a view by mistake)."""
     import tensorflow as tf
 
-    from emoji_fer.inference import tta_views
+    from emoji_fer.inference import TTA_MODES, TTA_SUBSETS, tta_views
 
     x = tf.constant(np.random.default_rng(1).random((3, 48, 48, 1), dtype=np.float32))
-    views = {mode: [v.numpy() for v in tta_views(x, mode)] for mode in ("hflip", "flip_zoom", "flip_shift_zoom")}
-    assert [len(v) for v in views.values()] == [2, 4, 12]
+    views = {mode: [v.numpy() for v in tta_views(x, mode)] for mode in TTA_MODES}
+    assert [len(v) for v in views.values()] == [1, 2, 4, 12]
     np.testing.assert_array_equal(views["hflip"][1], x.numpy()[:, :, ::-1])
-    for got, i in zip(views["flip_zoom"], (0, 5, 6, 11)):
-        np.testing.assert_array_equal(got, views["flip_shift_zoom"][i])
+    assert TTA_SUBSETS["flip_zoom"] == (0, 5, 6, 11)
+    for mode in TTA_MODES:
+        for got, i in zip(views[mode], TTA_SUBSETS[mode], strict=True):
+            np.testing.assert_array_equal(got, views["flip_shift_zoom"][i])
     for view in views["flip_shift_zoom"][1:]:
         assert view.shape == x.shape and not np.allclose(view, x.numpy())
+
+
+def test_probabilities_by_tta_equal_each_modes_classifier():
+    """One 12-view pass (training's final report) gives every mode what its own classifier does."""
+    from emoji_fer.inference import TTA_MODES, make_classifier, probabilities_by_tta
+    from train.model import build_model
+
+    model = build_model(stem=8, widths=(8, 8))
+    faces = np.random.default_rng(2).random((5, 48, 48, 1), dtype=np.float32)
+    by_tta = probabilities_by_tta(model, faces, batch_size=3)  # batches of 3 and 2
+    assert set(by_tta) == set(TTA_MODES)
+    for mode in TTA_MODES:
+        assert by_tta[mode].shape == (5, 7) and by_tta[mode].dtype == np.float32
+        np.testing.assert_allclose(by_tta[mode], make_classifier(model, tta=mode)(faces), atol=1e-6)
+    assert not np.allclose(by_tta["none"], by_tta["flip_shift_zoom"])

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from convert.litert import export_litert
-from emoji_fer.inference import TTA_MODES, make_classifier
+from emoji_fer.inference import probabilities_by_tta
 from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
 from emoji_fer.model_files import ModelFileError, read_metadata, write_metadata
@@ -299,8 +299,8 @@ def finish(args, work, data, seconds):
         x, y = data[split]
         faces = scale(x[..., None])
         reports[split] = classification_report(y, predictor.predict_faces(faces).argmax(1), split)
-        by_tta[split] = {tta: float((make_classifier(model, tta=tta)(faces).argmax(1) == y).mean())
-                         for tta in TTA_MODES}
+        by_tta[split] = {tta: float((probs.argmax(1) == y).mean())
+                         for tta, probs in probabilities_by_tta(model, faces).items()}
     metadata = {**read_metadata(model_path), "metrics": reports, "keras_accuracy_by_tta": by_tta}
     write_metadata(model_path, metadata)
     plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
