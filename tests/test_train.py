@@ -4,6 +4,7 @@
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,16 +156,29 @@ def test_train_with_a_teacher(fer_dir, tmp_path):
 
 
 def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
-    from emoji_fer.model_files import DEFAULT_MODEL
+    from emoji_fer.model_files import DEFAULT_MODEL, read_metadata, sha256
+    from train.card import render
 
+    # Start from a copy at the very path the run writes: the JSON must still describe the
+    # weights it started from, not the file that replaced them.
+    start = tmp_path / "models" / "tuned.keras"
+    start.parent.mkdir()
+    shutil.copy(DEFAULT_MODEL, start)
+    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), start.with_suffix(".json"))
     shipped = ["--widths", "32", "80", "160", "320"]  # the shipped model's architecture
     proc = run_module("train", "--data-dir", str(fer_dir), "--name", "tuned", "--work-dir", str(tmp_path / "work"),
                       "--out-dir", str(tmp_path / "models"), "--epochs", "1", "--limit", "128", "--lr", "0",
-                      "--warmup-epochs", "0", *shipped, "--init", str(DEFAULT_MODEL))
+                      "--warmup-epochs", "0", *shipped, "--init", str(start))
     assert proc.returncode == 0, proc.stderr[-2000:]
     metadata = json.loads((tmp_path / "models" / "tuned.json").read_text())
     # learning rate 0: the weights stay the shipped ones (batch-norm statistics move a little)
     assert metadata["metrics"]["PrivateTest"]["accuracy"] > 0.6
+    # the stage it started from, as that model's own JSON describes it
+    assert metadata["init"]["sha256"] == sha256(DEFAULT_MODEL) != sha256(start)
+    assert metadata["init"]["recipe"] == read_metadata(DEFAULT_MODEL)["recipe"]
+    card = render(metadata)
+    assert f"started from the weights of `tuned.keras` (SHA-256 {sha256(DEFAULT_MODEL)[:12]}" in card
+    assert "all stages together" in card
     wrong = run_module("train", "--data-dir", str(fer_dir), "--name", "wrong", "--work-dir", str(tmp_path / "work"),
                        "--out-dir", str(tmp_path / "models"), *ARGS, "--init", str(DEFAULT_MODEL))
     assert wrong.returncode != 0 and "architecture" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -60,6 +60,7 @@ def render(meta):
         f"- best PublicTest epoch: {training['best_epoch']} of {training['epochs_run']}; "
         f"{training['seconds_per_epoch_median']:.0f} s per epoch (median), "
         f"{training['seconds_total'] / 60:.0f} min in total on a 2-core CPU",
+        *init_lines(meta),
         "",
         "## Metrics",
         "",
@@ -81,6 +82,34 @@ def render(meta):
     lines += ["", f"![confusion matrix]({meta['name']}_confusion.png)",
               f"![training curves]({meta['name']}_curves.png)", "", LIMITS]
     return "\n".join(lines)
+
+
+def init_lines(meta):
+    """One line per earlier stage (--init, JSON "init"): the weights each stage started
+    from and how they were trained; then the training time of all stages together."""
+    chain = list(stages(meta))
+    lines = [stage_line(stage) for stage in chain[1:]]
+    if lines:
+        total = sum(stage["training"]["seconds_total"] for stage in chain if stage.get("training"))
+        lines.append(f"- all stages together: {total / 60:.0f} min of training on a 2-core CPU")
+    return lines
+
+
+def stages(meta):
+    """The model's own metadata, then each "init" it started from, newest first."""
+    while meta:
+        yield meta
+        meta = meta.get("init")
+
+
+def stage_line(init):
+    line = f"- started from the weights of `{init['file']}` (SHA-256 {init['sha256'][:12]}…)"
+    recipe, training = init.get("recipe"), init.get("training")
+    if recipe and training:
+        line += (f", trained with widths {recipe['widths']}, {recipe['epochs']} epochs, peak learning rate "
+                 f"{recipe['lr']}, seed {recipe['seed']}" + (f", CutMix {recipe['cutmix']}" if recipe.get("cutmix") else "")
+                 + f"; weights: {training['weights']}; {training['seconds_total'] / 60:.0f} min")
+    return line
 
 
 def serving(meta):

@@ -24,7 +24,7 @@ from convert.litert import export_litert
 from emoji_fer.inference import probabilities_by_tta
 from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
-from emoji_fer.model_files import ModelFileError, read_metadata, write_metadata
+from emoji_fer.model_files import ModelFileError, read_metadata, sha256, write_metadata
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
@@ -289,9 +289,11 @@ def finish(args, work, data, seconds):
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / f"{args.name}.keras"
-    model.save(model_path)
     history = read_log(work / "log.csv")
-    write_metadata(model_path, describe(args, model, history, seconds))
+    # Described before saving: --init or --teacher may name the file this run overwrites.
+    description = describe(args, model, history, seconds)
+    model.save(model_path)
+    write_metadata(model_path, description)
     export_litert(model_path)  # what the Predictor serves; records itself in the JSON
     predictor = Predictor(model_path, detector=None, runtime="litert")
     reports, by_tta = {}, {}
@@ -326,6 +328,7 @@ def describe(args, model, history, seconds):
         "parameters": model.count_params(),
         "recipe": {k: v for k, v in vars(args).items() if k not in ("func",)},
         **({"teachers": describe_teachers(args.teacher)} if args.teacher else {}),
+        **({"init": describe_init(args.init)} if args.init else {}),
         "training": {
             "epochs_run": len(history),
             "best_epoch": int(np.argmax([r["val_accuracy"] for r in history])) + 1 if history else None,
@@ -336,6 +339,18 @@ def describe(args, model, history, seconds):
             "seconds_total": round(float(sum(r["epoch_seconds"] for r in history)), 1),
         },
     }
+
+
+def describe_init(path):
+    """What the JSON records about the model --init started from: file name, SHA-256 and,
+    from its own JSON when there is one, its recipe, training and own "init", so a
+    fine-tuned model's JSON holds every stage of the recipe that made it."""
+    record = {"file": Path(path).name, "sha256": sha256(path)}
+    try:
+        earlier = read_metadata(path)
+    except ModelFileError:
+        return record
+    return {**record, **{k: earlier[k] for k in ("recipe", "training", "init") if k in earlier}}
 
 
 def read_log(log):
