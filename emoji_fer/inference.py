@@ -13,6 +13,8 @@ PublicTest), and every consumer (Python and browser) applies it.
 
 import numpy as np
 
+from emoji_fer.labels import NUM_CLASSES
+
 TTA_MODES = ("none", "hflip", "flip_zoom", "flip_shift_zoom")
 # Each mode's views as positions among the 12 of flip_shift_zoom (tta_views keeps this
 # order), so one 12-view pass gives every mode (probabilities_by_tta).
@@ -39,7 +41,7 @@ def in_batches(run, faces, batch_size=256):
     returns (N, 7) float32 (empty for N = 0). Shared by the Keras and LiteRT runtimes."""
     faces = np.asarray(faces, dtype=np.float32)
     out = [run(faces[i:i + batch_size]) for i in range(0, len(faces), batch_size)]
-    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 7), np.float32)
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, NUM_CLASSES), np.float32)
 
 
 def tta_function(model, input_size=48, tta="hflip"):
@@ -76,9 +78,9 @@ def probabilities_by_tta(model, faces, input_size=48, batch_size=256):
         views = tta_views(x, "flip_shift_zoom", input_size)
         return tf.stack(tf.split(model(tf.concat(views, axis=0), training=False), len(views)), axis=1)
 
-    faces = np.asarray(faces, dtype=np.float32)
-    probs = np.concatenate([per_view(tf.constant(faces[i:i + batch_size])).numpy()
-                            for i in range(0, len(faces), batch_size)])  # (N, 12, 7)
+    # in_batches joins (B, 7) rows: each face's 12 views travel flattened as one row of 84.
+    flat = in_batches(lambda b: per_view(tf.constant(b)).numpy().reshape(len(b), -1), faces, batch_size)
+    probs = flat.reshape(len(flat), len(TTA_SUBSETS["flip_shift_zoom"]), NUM_CLASSES)  # (N, 12, 7)
     return {mode: probs[:, list(views)].mean(axis=1).astype(np.float32) for mode, views in TTA_SUBSETS.items()}
 
 
