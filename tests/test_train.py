@@ -196,6 +196,34 @@ def test_train_reports_a_missing_dataset(tmp_path):
     assert "does not exist" in result.stderr and "Training_<id>.jpg" in result.stderr
 
 
+def test_ensemble_accuracy_is_of_the_mean_probabilities():
+    from train.ensemble import accuracies
+
+    labels = np.array([0, 1, 2])
+    # Each model gets a different face wrong by a small margin; their mean gets all three right.
+    a = np.array([[0.6, 0.4, 0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0, 0, 0], [0, 0, 0.45, 0.55, 0, 0, 0]])
+    b = np.array([[0.45, 0.55, 0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0, 0, 0], [0, 0, 0.9, 0.1, 0, 0, 0]])
+    report = accuracies(labels, [a, b])
+    assert report["models"] == [pytest.approx(2 / 3), pytest.approx(2 / 3)]
+    assert report["ensemble"] == 1.0
+
+
+def test_ensemble_cli_runs_each_model_as_served(fer_dir, tmp_path):
+    from emoji_fer.model_files import DEFAULT_MODEL, read_metadata
+
+    # The shipped model twice: its row and the ensemble must both equal the PublicTest
+    # accuracy its JSON records as served (Predictor, LiteRT, its TTA).
+    proc = run_module("train.ensemble", str(DEFAULT_MODEL), str(DEFAULT_MODEL), "--data-dir", str(fer_dir),
+                      "--splits", "PublicTest")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    served = f"{read_metadata(DEFAULT_MODEL)['metrics']['PublicTest']['accuracy']:.2%}"
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "%" in line]
+    assert [row.split("|")[3].strip() for row in rows] == [served] * 3
+    assert "litert, TTA flip_zoom" in rows[0]
+    missing = run_module("train.ensemble", str(tmp_path / "nope.keras"), "--data-dir", str(fer_dir))
+    assert missing.returncode == 2 and "nope.keras" in missing.stderr and "Traceback" not in missing.stderr
+
+
 def test_two_local_workers_train_together(fer_dir, tmp_path):
     # --strategy multiworker: two CPU worker processes on localhost ($TF_CONFIG), one
     # synchronous model; only the chief (worker 0) writes the model and its metadata.
