@@ -44,8 +44,8 @@ def compare(model_paths, data_dir=None, splits=SPLITS):
     "<runtime>, TTA <mode>" per model, as its Predictor ran it. Raises
     train.data.DatasetError for a missing dataset, ModelFileError for a missing model.
     """
+    predictors = [Predictor(path, detector=None) for path in model_paths]  # a wrong path fails first
     data = load_fer2013(data_dir, splits=splits)
-    predictors = [Predictor(path, detector=None) for path in model_paths]
     report = {}
     for split in splits:
         images, labels = data[split]
