@@ -168,10 +168,12 @@ def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
     shipped = ["--widths", "32", "80", "160", "320"]  # the shipped model's architecture
     proc = run_module("train", "--data-dir", str(fer_dir), "--name", "tuned", "--work-dir", str(tmp_path / "work"),
                       "--out-dir", str(tmp_path / "models"), "--epochs", "1", "--limit", "128", "--lr", "0",
-                      "--warmup-epochs", "0", *shipped, "--init", str(start))
+                      "--warmup-epochs", "0", *shipped, "--init", str(start), "--head", "gdconv")
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "new layers (initial weights): ['gdconv']; trained layers not used: none" in proc.stdout
     metadata = json.loads((tmp_path / "models" / "tuned.json").read_text())
-    # learning rate 0: the weights stay the shipped ones (batch-norm statistics move a little)
+    # learning rate 0: the weights stay the shipped ones (batch-norm statistics move a
+    # little) and the new GDConv head starts as the global average pooling it replaces
     assert metadata["metrics"]["PrivateTest"]["accuracy"] > 0.6
     # the stage it started from, as that model's own JSON describes it
     assert metadata["init"]["sha256"] == sha256(DEFAULT_MODEL) != sha256(start)
@@ -182,6 +184,23 @@ def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
     wrong = run_module("train", "--data-dir", str(fer_dir), "--name", "wrong", "--work-dir", str(tmp_path / "work"),
                        "--out-dir", str(tmp_path / "models"), *ARGS, "--init", str(DEFAULT_MODEL))
     assert wrong.returncode != 0 and "architecture" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_gdconv_head_starts_as_global_average_pooling():
+    from train.__main__ import HEADS as CLI_HEADS
+    from train.model import HEADS, build_model
+
+    assert CLI_HEADS == HEADS
+    gap = build_model(stem=8, widths=(8, 16), head="gap")
+    gdconv = build_model(stem=8, widths=(8, 16), head="gdconv")
+    for layer in gap.layers:
+        if layer.weights:
+            gdconv.get_layer(layer.name).set_weights(layer.get_weights())
+    faces = np.random.default_rng(0).random((4, 48, 48, 1), dtype=np.float32)
+    np.testing.assert_allclose(gdconv.predict(faces, verbose=0), gap.predict(faces, verbose=0), atol=1e-6)
+    assert gdconv.count_params() == gap.count_params() + 12 * 12 * 16  # one weight per position and channel
+    with pytest.raises(ValueError, match="head must be one of"):
+        build_model(head="gmp")
 
 
 def test_train_reports_a_missing_teacher(fer_dir, tmp_path):

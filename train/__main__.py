@@ -6,6 +6,8 @@ import sys
 from emoji_fer.inference import TTA_MODES
 from train.data import DatasetError
 
+HEADS = ("gap", "gdconv")  # train/model.py's HEADS, repeated so --help need not import Keras
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m train", description="Train the FER-2013 expression CNN.")
@@ -25,6 +27,9 @@ def parse_args(argv=None):
     p.add_argument("--dropout", type=float, default=0.3)
     p.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256],
                    help="stem width, then one width per stage")
+    p.add_argument("--head", choices=HEADS, default="gap",
+                   help="last feature map to vector: global average pooling, or a global depthwise conv "
+                        "(position-aware, same cost; train/model.py)")
     p.add_argument("--limit", type=int, default=0, help="use only this many Training images (smoke tests)")
     # flip_zoom (4 views): for the shipped 1.8 M-parameter widths 32 80 160 320 it costs
     # 2.1 ms per face in LiteRT and ties the 12-view flip_shift_zoom on PublicTest (70.19 %),

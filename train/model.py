@@ -17,11 +17,19 @@ from keras import layers
 from emoji_fer.labels import NUM_CLASSES
 
 
+HEADS = ("gap", "gdconv")
+
+
 def build_model(stem=32, widths=(64, 128, 256), dropout=0.3, input_size=48,
-                with_softmax=True, name="fer_vgg"):
+                with_softmax=True, head="gap", name="fer_vgg"):
     """Build the (uncompiled) CNN. Measured on this 2-core CPU with mixed_bfloat16:
     about 115 s per FER-2013 epoch for the defaults (1.17 M parameters); a second
-    full-resolution stem conv would cost 70 % more time for little gain."""
+    full-resolution stem conv would cost 70 % more time for little gain.
+
+    head: how the last feature map becomes one vector, "gap" (global average pooling) or
+    "gdconv" (see `global_depthwise_conv`). Raises ValueError for another name."""
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}, got {head!r}")
     inputs = keras.Input((input_size, input_size, 1), name="face")
     x = conv_bn_relu(inputs, stem, name="stem")
     x = layers.MaxPooling2D(name="stem_pool")(x)
@@ -30,7 +38,7 @@ def build_model(stem=32, widths=(64, 128, 256), dropout=0.3, input_size=48,
         x = conv_bn_relu(x, width, name=f"s{stage}c2")
         if stage < len(widths):
             x = layers.MaxPooling2D(name=f"s{stage}_pool")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = global_depthwise_conv(x) if head == "gdconv" else layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="head_dropout")(x)
     # Logits in float32 even under mixed_bfloat16, so the softmax and the loss are exact.
     x = layers.Dense(NUM_CLASSES, dtype="float32", name="logits")(x)
@@ -43,3 +51,17 @@ def conv_bn_relu(x, filters, name):
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
     x = layers.BatchNormalization(name=name + "_bn")(x)
     return layers.ReLU(name=name + "_relu")(x)
+
+
+def global_depthwise_conv(x):
+    """Global depthwise convolution (GDConv, Chen et al. 2018, "MobileFaceNets",
+    arXiv:1804.07573): one learned weight per channel and position of the last feature
+    map, where global average pooling weighs every position the same. FER-2013 faces are
+    aligned, so where a feature fires (mouth, brows) says something about the expression.
+    Costs one multiply-add per input value (11,520 weights for a 6x6x320 map). Starts as
+    global average pooling (every weight 1/(h*w)), so a trained GAP model's weights are a
+    valid starting point (python -m train --init)."""
+    h, w = x.shape[1], x.shape[2]
+    x = layers.DepthwiseConv2D((h, w), padding="valid", use_bias=False, name="gdconv",
+                               depthwise_initializer=keras.initializers.Constant(1.0 / (h * w)))(x)
+    return layers.Flatten(name="gdconv_flat")(x)

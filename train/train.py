@@ -54,7 +54,7 @@ def train(args):
 
     steps = math.ceil(len(x_train) / args.batch_size)
     with strategy.scope():
-        model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+        model = model_from_args(args)
         if args.init:
             start_from(model, args.init)
         model.compile(optimizer=make_optimizer(args, steps),
@@ -77,17 +77,31 @@ def train(args):
     return finish(args, work, data, time.time() - start)
 
 
+def model_from_args(args):
+    return build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout, head=args.head)
+
+
 def start_from(model, path):
-    """Copy the weights of a trained model of the same architecture (--init): fine-tuning,
-    e.g. with a teacher's targets. A resumed run then restores its own backup over them.
-    Raises ModelFileError if the file is missing; exits with a message if the shapes differ."""
+    """Copy the weights of a trained model, layer by layer by name (--init): fine-tuning,
+    e.g. with a teacher's targets, or with a new head (layers the trained model lacks keep
+    their initial weights). A resumed run then restores its own backup over them.
+    Raises ModelFileError if the file is missing; exits with a message if a layer's
+    shapes differ (other --widths)."""
     if not Path(path).is_file():
         raise ModelFileError(f"--init model {path} not found")
-    trained = keras.models.load_model(path, compile=False)
-    try:
-        model.set_weights(trained.get_weights())
-    except ValueError as err:
-        raise SystemExit(f"--init model {path} does not have the architecture of --widths: {err}") from None
+    trained = {layer.name: layer for layer in keras.models.load_model(path, compile=False).layers if layer.weights}
+    new = [layer.name for layer in model.layers if layer.weights and layer.name not in trained]
+    for layer in model.layers:
+        if layer.weights and layer.name in trained:
+            try:
+                layer.set_weights(trained[layer.name].get_weights())
+            except ValueError as err:
+                raise SystemExit(f"--init model {path} does not have the architecture of --widths "
+                                 f"(layer {layer.name}): {err}") from None
+    dropped = sorted(set(trained) - {layer.name for layer in model.layers})
+    if new or dropped:
+        print(f"--init {path}: new layers (initial weights): {new or 'none'}; "
+              f"trained layers not used: {dropped or 'none'}", flush=True)
 
 
 def make_strategy(name):
@@ -276,7 +290,7 @@ def finish(args, work, data, seconds):
     TTA buys."""
     # Save in float32 so serving and the exports do not depend on the bf16 policy.
     keras.mixed_precision.set_global_policy("float32")
-    model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout)
+    model = model_from_args(args)
     if args.swa_epochs:
         first, last = swa_window(args)
         print(f"SWA: averaging the weights of epochs {first}-{last}, re-estimating batch norm", flush=True)
