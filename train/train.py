@@ -90,15 +90,17 @@ def start_from(model, path):
     if not Path(path).is_file():
         raise ModelFileError(f"--init model {path} not found")
     trained = {layer.name: layer for layer in keras.models.load_model(path, compile=False).layers if layer.weights}
-    new = [layer.name for layer in model.layers if layer.weights and layer.name not in trained]
-    for layer in model.layers:
-        if layer.weights and layer.name in trained:
-            try:
-                layer.set_weights(trained[layer.name].get_weights())
-            except ValueError as err:
-                raise SystemExit(f"--init model {path} does not have the architecture of --widths "
-                                 f"(layer {layer.name}): {err}") from None
-    dropped = sorted(set(trained) - {layer.name for layer in model.layers})
+    new = []
+    for layer in (layer for layer in model.layers if layer.weights):
+        if layer.name not in trained:
+            new.append(layer.name)
+            continue
+        try:
+            layer.set_weights(trained.pop(layer.name).get_weights())
+        except ValueError as err:
+            raise SystemExit(f"--init model {path} does not have the architecture of --widths "
+                             f"(layer {layer.name}): {err}") from None
+    dropped = sorted(trained)  # what is left: trained layers this architecture has no place for
     if new or dropped:
         print(f"--init {path}: new layers (initial weights): {new or 'none'}; "
               f"trained layers not used: {dropped or 'none'}", flush=True)
