@@ -181,6 +181,7 @@ def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
     card = render(metadata)
     assert f"started from the weights of `tuned.keras` (SHA-256 {sha256(DEFAULT_MODEL)[:12]}" in card
     assert "all stages together" in card
+    assert "global depthwise conv (MobileFaceNets" in card
     wrong = run_module("train", "--data-dir", str(fer_dir), "--name", "wrong", "--work-dir", str(tmp_path / "work"),
                        "--out-dir", str(tmp_path / "models"), *ARGS, "--init", str(DEFAULT_MODEL))
     assert wrong.returncode != 0 and "architecture" in wrong.stderr and "Traceback" not in wrong.stderr
@@ -188,9 +189,10 @@ def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
 
 def test_gdconv_head_starts_as_global_average_pooling():
     from train.__main__ import HEADS as CLI_HEADS
+    from train.card import HEAD_NAMES
     from train.model import HEADS, build_model
 
-    assert CLI_HEADS == HEADS
+    assert CLI_HEADS == HEADS == tuple(HEAD_NAMES)
     gap = build_model(stem=8, widths=(8, 16), head="gap")
     gdconv = build_model(stem=8, widths=(8, 16), head="gdconv")
     for layer in gap.layers:

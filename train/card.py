@@ -10,6 +10,10 @@ from pathlib import Path
 
 from emoji_fer.labels import LABELS
 
+# train/model.py's HEADS, in words (the card must not need Keras; a test keeps the keys equal)
+HEAD_NAMES = {"gap": "global average pooling",
+              "gdconv": "global depthwise conv (MobileFaceNets, Chen et al. 2018)"}
+
 LIMITS = """\
 ## Limits and intended use
 
@@ -44,7 +48,8 @@ def render(meta):
         "",
         "## Recipe",
         "",
-        f"- {meta['parameters']:,} parameters; widths {recipe['widths']}; dropout {recipe['dropout']}",
+        f"- {meta['parameters']:,} parameters; widths {recipe['widths']}; {HEAD_NAMES[recipe.get('head', 'gap')]} "
+        f"before the classifier; dropout {recipe['dropout']}",
         f"- {recipe['epochs']} epochs, batch {recipe['batch_size']}, SGD + Nesterov, peak learning rate "
         f"{recipe['lr']} with {recipe['warmup_epochs']} warm-up epochs then cosine decay, weight decay "
         f"{recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, class weights "
