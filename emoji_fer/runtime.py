@@ -5,7 +5,7 @@ probabilities differ slightly (tested: >= 99 % top-1 agreement on PrivateTest).
 
 Why LiteRT (`ai-edge-litert`, Google's successor to `tf.lite.Interpreter`): at batch 1
 TensorFlow spends ~3 ms per call on its own overhead, and XNNPACK's int8 kernels use the
-CPU's dot-product units (figures in README "Speed").
+CPU's dot-product units (figures in README "Results").
 """
 
 import logging
