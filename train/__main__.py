@@ -4,9 +4,10 @@ import argparse
 import sys
 
 from emoji_fer.inference import TTA_MODES
+from train.card import HEAD_NAMES
 from train.data import DatasetError
 
-HEADS = ("gap", "gdconv")  # train/model.py's HEADS, repeated so --help need not import Keras
+HEADS = tuple(HEAD_NAMES)  # train/model.py's HEADS, from the card's Keras-free copy so --help stays fast
 
 
 def parse_args(argv=None):

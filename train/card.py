@@ -10,7 +10,8 @@ from pathlib import Path
 
 from emoji_fer.labels import LABELS
 
-# train/model.py's HEADS, in words (the card must not need Keras; a test keeps the keys equal)
+# train/model.py's HEADS, in words; Keras-free, so the card and `python -m train --help` need not
+# import it (a test keeps the keys equal)
 HEAD_NAMES = {"gap": "global average pooling",
               "gdconv": "global depthwise conv (MobileFaceNets, Chen et al. 2018)"}
 
