@@ -217,6 +217,17 @@ def test_train_reports_a_missing_dataset(tmp_path):
     assert "does not exist" in result.stderr and "Training_<id>.jpg" in result.stderr
 
 
+def test_cpu_bf16_units_are_read_off_cpuinfo_flags(tmp_path):
+    """The training CLI warns before emulating bfloat16 on a CPU without bf16 units."""
+    from train.train import cpu_has_bf16
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma avx512f\n")
+    assert cpu_has_bf16(info) is False
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\n")
+    assert cpu_has_bf16(info) is True
+    assert cpu_has_bf16(tmp_path / "missing") is None
+
+
 def test_ensemble_accuracy_is_of_the_mean_probabilities():
     from train.ensemble import accuracies
 
