@@ -169,7 +169,7 @@ def prepare_work_dir(work, resume):
 
 def configure_precision(bf16):
     # bfloat16 matmuls/convs run on AMX/AVX512-BF16 units: ~2x faster than float32 on
-    # this CPU (measured: 858 vs 1714 ms per batch of 128); weights stay float32.
+    # an Intel CPU with AMX (measured: 858 vs 1714 ms per batch of 128); weights stay float32.
     if bf16 and not tf.config.list_physical_devices("GPU") and cpu_has_bf16() is False:
         print("warning: this CPU has no bfloat16 units (neither amx_bf16 nor avx512_bf16 in "
               "/proc/cpuinfo), so mixed_bfloat16 is emulated: 6.6x slower than float32 per "
