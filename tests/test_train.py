@@ -46,11 +46,17 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     refused = run_module(*cmd)
     assert refused.returncode != 0 and "--resume" in refused.stderr
 
-    resumed = run_module(*cmd, "--resume")
+    # Resumed in float32, as on a CPU without bf16 units: the JSON says which epochs ran how.
+    resumed = run_module(*cmd, "--resume", "--no-bf16")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert read_epochs(log) == [0, 1, 2]  # no epoch repeated, none lost
     metadata = json.loads((out / "tiny.json").read_text())
     assert metadata["training"]["epochs_run"] == 3
+    assert metadata["training"]["precision"] == [
+        {"epochs": f"1-{len(done)}", "policy": "mixed_bfloat16"},
+        {"epochs": f"{len(done) + 1}-3", "policy": "float32"}]
+    from train.card import render
+    assert f"precision mixed_bfloat16 in epochs 1-{len(done)}, float32 in epochs" in render(metadata)
     # SWA over the last 2 epochs: their weights were saved on both sides of the interruption.
     assert metadata["training"]["weights"].startswith("SWA: mean of epochs 2-3")
     assert sorted(p.name for p in (work / "tiny" / "snapshots").iterdir()) == [
@@ -219,6 +225,37 @@ def test_train_reports_a_missing_dataset(tmp_path):
     result = run_module("train", "--data-dir", str(tmp_path / "missing"), "--work-dir", str(tmp_path))
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Training_<id>.jpg" in result.stderr
+
+
+def test_precision_history_merges_resumes_under_one_policy(tmp_path):
+    from train.train import precision_by_epochs
+
+    path = tmp_path / "precision.csv"
+    assert precision_by_epochs(path, 10) == []
+    path.write_text("first_epoch,policy\n1,mixed_bfloat16\n40,mixed_bfloat16\n83,float32\n98,float32\n")
+    assert precision_by_epochs(path, 200) == [{"epochs": "1-82", "policy": "mixed_bfloat16"},
+                                              {"epochs": "83-200", "policy": "float32"}]
+
+
+def test_a_resumed_run_does_not_replay_the_batches_of_epoch_1(tmp_path):
+    import keras
+    from train.train import make_dataset, stream_seed
+
+    faces = np.random.default_rng(0).integers(0, 256, (128, 48, 48), dtype=np.uint8)
+    targets, face_ids = np.eye(7, dtype="float32")[np.arange(128) % 7], np.arange(128, dtype="float32")
+
+    def first_batch(seed):
+        """Which faces come first: the sample weights pass through the pipeline untouched."""
+        keras.utils.set_random_seed(seed)  # as a new process does
+        return next(iter(make_dataset(faces, targets, 32, training=True, seed=seed, weights=face_ids)))[2].numpy()
+
+    work = tmp_path / "run"
+    work.mkdir()
+    assert stream_seed(5, work) == 5  # a new run: the seed it was given
+    epoch_1 = first_batch(stream_seed(5, work))
+    assert np.array_equal(first_batch(5), epoch_1)  # why the seed must change on resume
+    (work / "log.csv").write_text("epoch,accuracy\n0,0.3\n1,0.4\n")
+    assert not np.array_equal(first_batch(stream_seed(5, work)), epoch_1)
 
 
 def test_cpu_bf16_units_are_read_off_cpuinfo_flags(tmp_path):

@@ -54,7 +54,7 @@ def render(meta):
         f"- {recipe['epochs']} epochs, batch {recipe['batch_size']}, SGD + Nesterov, peak learning rate "
         f"{recipe['lr']} with {recipe['warmup_epochs']} warm-up epochs then cosine decay, weight decay "
         f"{recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, class weights "
-        f"(n_max/n_c)^{recipe['class_weight_power']}, mixed_bfloat16 = {recipe['bf16']}",
+        f"(n_max/n_c)^{recipe['class_weight_power']}, {precision(meta)}",
         "- augmentation: shift, rotation, zoom, horizontal flip, brightness, contrast, random erasing"
         + (f", CutMix (factor {recipe['cutmix']})" if recipe.get("cutmix") else ""),
         *([f"- distilled (train/distill.py) from {', '.join(t['file'] for t in meta['teachers'])}: targets = "
@@ -88,6 +88,14 @@ def render(meta):
     lines += ["", f"![confusion matrix]({meta['name']}_confusion.png)",
               f"![training curves]({meta['name']}_curves.png)", "", LIMITS]
     return "\n".join(lines)
+
+
+def precision(meta):
+    """The recipe's precision, or which epochs ran in which when a resumed run switched."""
+    ranges = meta["training"].get("precision", [])
+    if len(ranges) > 1:
+        return "precision " + ", ".join(f"{r['policy']} in epochs {r['epochs']}" for r in ranges)
+    return f"mixed_bfloat16 = {meta['recipe']['bf16']}"
 
 
 def init_lines(meta):

@@ -9,6 +9,7 @@ average of the last K (SWA, train/swa.py) -> evaluate on PrivateTest -> write mo
 metadata, LiteRT export and plots.
 """
 
+import csv
 import json
 import math
 import os
@@ -35,6 +36,8 @@ from train.model import build_model
 from train.swa import SNAPSHOT_DIR, WeightSnapshots, average_snapshots, reestimate_batchnorm, snapshot_path
 from train import plots
 
+PRECISION_LOG = "precision.csv"  # in the work dir, beside log.csv and the backup
+
 
 def train(args):
     """Run one training job from parsed CLI arguments (see train/__main__.py). Returns the report dict."""
@@ -43,13 +46,14 @@ def train(args):
     work = Path(args.work_dir) / (args.name if chief else f"{args.name}.worker{task_id(strategy)}")
     prepare_work_dir(work, args.resume)
     configure_precision(args.bf16)
-    keras.utils.set_random_seed(args.seed)
+    seed = stream_seed(args.seed, work)
+    keras.utils.set_random_seed(seed)
 
     data = load_fer2013(args.data_dir)
-    x_train, y_train = subsample(*data["Training"], args.limit, args.seed)
+    x_train, y_train = subsample(*data["Training"], args.limit, args.seed)  # the same faces on resume
     train_ds = make_dataset(x_train, training_targets(x_train, y_train, args), args.batch_size,
                             weights=sample_weights(y_train, args.class_weight_power),
-                            training=True, seed=args.seed, cutmix=args.cutmix)
+                            training=True, seed=seed, cutmix=args.cutmix)
     x_val, y_val = data["PublicTest"]
     val_ds = make_dataset(x_val, soft_targets(y_val), args.batch_size, training=False)
 
@@ -167,6 +171,14 @@ def prepare_work_dir(work, resume):
     work.mkdir(parents=True, exist_ok=True)
 
 
+def stream_seed(seed, work):
+    """The seed of the random streams (shuffle order, augmentation, dropout) for a run that
+    starts after the epochs already in `work`'s log: `seed` for a new run, another one for
+    each resume. tf.data iterators restart with the process, so with one seed every resumed
+    run would replay the shuffle order and augmentation draws of epoch 1."""
+    return seed + 1000 * len(read_log(work / "log.csv"))
+
+
 def configure_precision(bf16):
     # bfloat16 matmuls/convs run on AMX/AVX512-BF16 units: ~2x faster than float32 on
     # an Intel CPU with AMX (measured: 858 vs 1714 ms per batch of 128); weights stay float32.
@@ -278,11 +290,51 @@ class EpochTimer(keras.callbacks.Callback):
         logs["epoch_seconds"] = round(time.time() - self._start, 1)
 
 
+class PrecisionLog(keras.callbacks.Callback):
+    """Appends `first_epoch,policy` (1-based epoch, Keras policy name) to a CSV file when a
+    run, or each resumed run, starts its first epoch. A long run resumed on another machine
+    may switch precision (--no-bf16 where bfloat16 is emulated); the JSON says which epochs
+    ran in which (`precision_by_epochs`)."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path, self._written = Path(path), False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._written:
+            return
+        self._written = True
+        header = "" if self.path.exists() else "first_epoch,policy\n"
+        with open(self.path, "a") as f:
+            f.write(f"{header}{epoch + 1},{keras.mixed_precision.global_policy().name}\n")
+
+
+def precision_by_epochs(path, last_epoch):
+    """Epoch ranges per precision policy from a `PrecisionLog` file, e.g.
+    [{"epochs": "1-82", "policy": "mixed_bfloat16"}, {"epochs": "83-200", "policy": "float32"}]:
+    consecutive starts under one policy are merged. [] where the file does not exist."""
+    if not Path(path).exists():
+        return []
+    with open(path) as f:
+        starts = [(int(r["first_epoch"]), r["policy"]) for r in csv.DictReader(f)]
+    ranges = []
+    for first, policy in sorted(starts):
+        if ranges and ranges[-1]["policy"] == policy:
+            continue
+        if ranges:
+            ranges[-1]["last"] = first - 1
+        ranges.append({"first": first, "policy": policy})
+    if ranges:
+        ranges[-1]["last"] = last_epoch
+    return [{"epochs": f"{r['first']}-{r['last']}", "policy": r["policy"]} for r in ranges]
+
+
 def make_callbacks(work, args):
     log = work / "log.csv"
     snapshots = [WeightSnapshots(work / SNAPSHOT_DIR, swa_window(args)[0])] if args.swa_epochs else []
     return snapshots + [
         EpochTimer(),
+        PrecisionLog(work / PRECISION_LOG),
         keras.callbacks.BackupAndRestore(str(work / "backup")),
         keras.callbacks.ModelCheckpoint(str(work / "best.keras"), monitor="val_accuracy", mode="max",
                                         save_best_only=True,
@@ -325,7 +377,8 @@ def finish(args, work, data, seconds):
     model_path = out_dir / f"{args.name}.keras"
     history = read_log(work / "log.csv")
     # Described before saving: --init or --teacher may name the file this run overwrites.
-    description = describe(args, model, history, seconds)
+    description = describe(args, model, history, seconds,
+                           precision_by_epochs(work / PRECISION_LOG, len(history)))
     model.save(model_path)
     write_metadata(model_path, description)
     export_litert(model_path)  # what the Predictor serves; records itself in the JSON
@@ -349,8 +402,9 @@ def finish(args, work, data, seconds):
     return metadata
 
 
-def describe(args, model, history, seconds):
-    """The model's JSON metadata before evaluation: what every consumer reads, and the recipe."""
+def describe(args, model, history, seconds, precision):
+    """The model's JSON metadata before evaluation: what every consumer reads, and the recipe.
+    `precision` is `precision_by_epochs`' list: `recipe.bf16` is only the last start's flag."""
     return {
         "name": args.name,
         "labels": list(LABELS),
@@ -371,6 +425,7 @@ def describe(args, model, history, seconds):
             "seconds_this_run": round(seconds, 1),
             "seconds_per_epoch_median": float(np.median([r["epoch_seconds"] for r in history])) if history else None,
             "seconds_total": round(float(sum(r["epoch_seconds"] for r in history)), 1),
+            "precision": precision,
         },
     }
 
