@@ -60,7 +60,7 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     # SWA over the last 2 epochs: their weights were saved on both sides of the interruption.
     assert metadata["training"]["weights"].startswith("SWA: mean of epochs 2-3")
     assert sorted(p.name for p in (work / "tiny" / "snapshots").iterdir()) == [
-        "epoch002.weights.h5", "epoch003.weights.h5"]
+        "epoch002.weights.npz", "epoch003.weights.npz"]
     assert metadata["preprocessing"]["input_size"] == 48
     assert set(metadata["metrics"]) == {"PublicTest", "PrivateTest"}
     assert metadata["metrics"]["PrivateTest"]["n"] == 3589
@@ -80,19 +80,24 @@ def tiny_bn_model():
 
 
 def test_swa_averages_snapshots(tmp_path):
-    from train.swa import average_snapshots, snapshot_path
+    import keras
+    from train.swa import average_snapshots, save_snapshot, snapshot_path
 
     model = tiny_bn_model()
     first = [np.full(w.shape, 1.0, np.float32) for w in model.get_weights()]
     model.set_weights(first)
-    model.save_weights(snapshot_path(tmp_path, 1))
+    save_snapshot(model, snapshot_path(tmp_path, 1))
     model.set_weights([w * 4.0 for w in first])
-    model.save_weights(snapshot_path(tmp_path, 2))
+    save_snapshot(model, snapshot_path(tmp_path, 2))
+    model.set_weights([w * 0.0 for w in first])
     average_snapshots(model, [snapshot_path(tmp_path, e) for e in (1, 2)])
     for w in model.get_weights():
         np.testing.assert_allclose(w, 2.5)
     with pytest.raises(FileNotFoundError, match="epoch003"):
         average_snapshots(model, [snapshot_path(tmp_path, 3)])
+    other = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(5, 3)])
+    with pytest.raises(ValueError, match="epoch001.*does not fit"):
+        average_snapshots(other, [snapshot_path(tmp_path, 1)])
 
 
 def test_swa_reestimates_batchnorm_over_all_faces():
