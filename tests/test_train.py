@@ -70,6 +70,18 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     from emoji_fer.predictor import Predictor
     assert Predictor(out / "tiny.keras", detector=None).runtime == "litert"
 
+    # Choosing the window afterwards: the 2-epoch window is the one training shipped, so its
+    # row must match the accuracies training wrote into the JSON; longer than saved is refused.
+    windows = run_module("train.swa_windows", str(out / "tiny.keras"), "--windows", "1", "2")
+    assert windows.returncode == 0, windows.stderr[-2000:]
+    row = next(line for line in windows.stdout.splitlines() if line.startswith("| 2"))
+    cells = [float(c.strip(" %")) / 100 for c in row.split("|")[3:-1]]
+    claimed = metadata["keras_accuracy_by_tta"]
+    assert cells == pytest.approx([claimed[s][t] for s in ("PublicTest", "PrivateTest")
+                                   for t in ("none", "hflip", "flip_zoom", "flip_shift_zoom")], abs=0.0015)
+    too_long = run_module("train.swa_windows", str(out / "tiny.keras"), "--windows", "3")
+    assert too_long.returncode == 2 and "--swa-epochs" in too_long.stderr
+
 
 def tiny_bn_model():
     import keras

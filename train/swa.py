@@ -82,3 +82,12 @@ def reestimate_batchnorm(model, faces, batch_size=256, seed=0):
         model(faces[order[start:start + batch_size]], training=True)
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
+
+
+def swa_weights(model, snapshot_dir, first, last, faces, seed=0):
+    """Set `model`'s weights to the SWA of epochs `first`-`last` (1-based, inclusive) from
+    `snapshot_dir`, with batch norm re-estimated on `faces` ((N, 48, 48, 1) float32 in
+    [0, 1], the Training faces) and their mirror images: the training augmentation flips
+    faces, so the network saw both orientations. Raises what `average_snapshots` raises."""
+    average_snapshots(model, [snapshot_path(snapshot_dir, e) for e in range(first, last + 1)])
+    reestimate_batchnorm(model, np.concatenate([faces, faces[:, :, ::-1]]), seed=seed)

@@ -33,7 +33,7 @@ from train.augment import build_augmenter
 from train.data import load_fer2013
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
-from train.swa import SNAPSHOT_DIR, WeightSnapshots, average_snapshots, reestimate_batchnorm, snapshot_path
+from train.swa import SNAPSHOT_DIR, WeightSnapshots, swa_weights
 from train import plots
 
 PRECISION_LOG = "precision.csv"  # in the work dir, beside log.csv and the backup
@@ -366,10 +366,7 @@ def finish(args, work, data, seconds):
     if args.swa_epochs:
         first, last = swa_window(args)
         print(f"SWA: averaging the weights of epochs {first}-{last}, re-estimating batch norm", flush=True)
-        average_snapshots(model, [snapshot_path(work / SNAPSHOT_DIR, e) for e in range(first, last + 1)])
-        faces = scale(data["Training"][0][..., None])
-        # Both orientations: the training augmentation flips faces, so the network saw both.
-        reestimate_batchnorm(model, np.concatenate([faces, faces[:, :, ::-1]]), seed=args.seed)
+        swa_weights(model, work / SNAPSHOT_DIR, first, last, scale(data["Training"][0][..., None]), seed=args.seed)
     else:
         model.set_weights(keras.models.load_model(work / "best.keras").get_weights())
     out_dir = Path(args.out_dir)
