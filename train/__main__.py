@@ -33,9 +33,10 @@ def parse_args(argv=None):
                         "(position-aware, same cost; train/model.py)")
     p.add_argument("--limit", type=int, default=0, help="use only this many Training images (smoke tests)")
     # flip_zoom (4 views): for the shipped 1.8 M-parameter widths 32 80 160 320 it costs
-    # 2.1 ms per face in LiteRT and beat or tie the 12-view flip_shift_zoom on PublicTest (70.91 %
-    # against 70.72 % for the 200-epoch model, 70.19 % both for the 100-epoch one),
-    # which costs 8.6 ms, over the 5 ms budget of issue 4 (python -m emoji_fer.bench).
+    # 0.8 ms per face in LiteRT (2.1 ms on a slower VM) and beats or ties the 12-view
+    # flip_shift_zoom on PublicTest (70.91 % against 70.72 % for the 200-epoch model,
+    # 70.19 % both for the 100-epoch one), which costs 2.3 ms (8.6 ms on the slower VM;
+    # python -m emoji_fer.bench).
     p.add_argument("--tta", choices=TTA_MODES, default="flip_zoom",
                    help="test-time augmentation the shipped model uses everywhere (written to its metadata)")
     p.add_argument("--init", metavar="MODEL",
