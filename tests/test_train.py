@@ -60,7 +60,7 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     # SWA over the last 2 epochs: their weights were saved on both sides of the interruption.
     assert metadata["training"]["weights"].startswith("SWA: mean of epochs 2-3")
     assert sorted(p.name for p in (work / "tiny" / "snapshots").iterdir()) == [
-        "epoch002.weights.npz", "epoch003.weights.npz"]
+        "sum_from_epoch002.npz", "sum_from_epoch003.npz"]  # the tails of 2 and 1 epochs
     assert metadata["preprocessing"]["input_size"] == 48
     assert set(metadata["metrics"]) == {"PublicTest", "PrivateTest"}
     assert metadata["metrics"]["PrivateTest"]["n"] == 3589
@@ -91,25 +91,36 @@ def tiny_bn_model():
     return keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(x))
 
 
-def test_swa_averages_snapshots(tmp_path):
+def test_swa_tail_sums_average_each_window_once_per_epoch(tmp_path):
+    """Epochs 1-4 of a 4-epoch run with --swa-epochs 4 (windows 4, 3, 2, 1): each window's
+    mean is the mean of its epochs' weights, a repeated epoch (a resume) is not added twice,
+    and a window that was not kept, not finished or of another network is refused."""
     import keras
-    from train.swa import average_snapshots, save_snapshot, snapshot_path
+    from train.swa import TailSums, average_tail, tail_lengths
 
+    assert tail_lengths(84) == [84, 63, 42, 21] and tail_lengths(2) == [2, 1]
     model = tiny_bn_model()
-    first = [np.full(w.shape, 1.0, np.float32) for w in model.get_weights()]
-    model.set_weights(first)
-    save_snapshot(model, snapshot_path(tmp_path, 1))
-    model.set_weights([w * 4.0 for w in first])
-    save_snapshot(model, snapshot_path(tmp_path, 2))
-    model.set_weights([w * 0.0 for w in first])
-    average_snapshots(model, [snapshot_path(tmp_path, e) for e in (1, 2)])
-    for w in model.get_weights():
-        np.testing.assert_allclose(w, 2.5)
-    with pytest.raises(FileNotFoundError, match="epoch003"):
-        average_snapshots(model, [snapshot_path(tmp_path, 3)])
+    ones = [np.ones(w.shape, np.float32) for w in model.get_weights()]
+    sums = TailSums(tmp_path, epochs=4, swa_epochs=4)
+    sums.set_model(model)
+    for epoch in range(4):  # the weights after epoch e (1-based) are all e
+        model.set_weights([w * (epoch + 1) for w in ones])
+        sums.on_epoch_end(epoch)
+        if epoch == 2:
+            model.set_weights([w * 100 for w in ones])  # epoch 3 again, after a resume
+            sums.on_epoch_end(epoch)
+    for first, mean in ((1, 2.5), (2, 3.0), (3, 3.5), (4, 4.0)):
+        average_tail(model, tmp_path, first, 4)
+        for w in model.get_weights():
+            np.testing.assert_allclose(w, mean)
+    with pytest.raises(ValueError, match="holds 2 epochs up to 4, not epochs 3-5"):
+        average_tail(model, tmp_path, 3, 5)
+    with pytest.raises(FileNotFoundError, match="from epoch 5.*sum_from_epoch001.npz"):
+        average_tail(model, tmp_path, 5, 5)
     other = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(5, 3)])
-    with pytest.raises(ValueError, match="epoch001.*does not fit"):
-        average_snapshots(other, [snapshot_path(tmp_path, 1)])
+    with pytest.raises(ValueError, match="does not fit"):
+        average_tail(other, tmp_path, 1, 4)
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_swa_reestimates_batchnorm_over_all_faces():

@@ -49,7 +49,8 @@ def parse_args(argv=None):
                    help="CutMix every training batch, mixing factor drawn from [0, FACTOR] (0 disables)")
     p.add_argument("--swa-epochs", type=int, default=0, metavar="K",
                    help="ship the mean of the weights after each of the last K epochs (stochastic weight "
-                        "averaging, train/swa.py) instead of the best epoch on PublicTest; 0 disables")
+                        "averaging, train/swa.py) instead of the best epoch on PublicTest; the sums of the last K, 3K/4, K/2 and "
+                        "K/4 epochs are kept, for python -m train.swa_windows; 0 disables")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",

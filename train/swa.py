@@ -2,17 +2,23 @@
 Wider Optima and Better Generalization", arXiv:1803.05407): the shipped weights are the
 mean of the weights after each of the last K epochs, instead of the one best epoch.
 
-The story: a callback saves the weights (not the optimizer state) after each epoch of
-the averaging window -> `average_snapshots` loads and averages them ->
-`reestimate_batchnorm` recomputes every BatchNormalization layer's moving mean and
-variance for the averaged weights (the averaged statistics belong to none of the
-averaged networks).
+The story: a callback adds the weights (not the optimizer state) after each epoch of
+the averaging window to running sums, one per candidate window -> `average_tail` sets
+the model to one sum divided by its count -> `reestimate_batchnorm` recomputes every
+BatchNormalization layer's moving mean and variance for the averaged weights (the
+averaged statistics belong to none of the averaged networks).
 
 Why it pays here: in the low-learning-rate tail of the cosine schedule the PublicTest
 accuracy of single epochs swings by about a point from one epoch to the next (label
 noise); their average lies nearer the centre of the flat region they all sit in.
+
+Why sums and not one file per epoch: the window is chosen afterwards on PublicTest among
+a few tails of the run (`python -m train.swa_windows`), and a run of several sessions
+must carry what SWA needs in its committed checkpoint. Per-epoch snapshots were 7.3 MB
+each (56 epochs: 409 MB); the sums of four tails are 4 x 7.3 MB whatever K is.
 """
 
+import os
 from pathlib import Path
 
 import keras
@@ -20,51 +26,83 @@ import numpy as np
 
 
 SNAPSHOT_DIR = "snapshots"  # in a run's work dir (checkpoints/<name>/)
+TAIL_FRACTIONS = (1.0, 0.75, 0.5, 0.25)  # of --swa-epochs K: the windows swa_windows can compare
 
 
-def snapshot_path(snapshot_dir, epoch):
-    """The weights file after `epoch` (1-based) in a run's snapshot folder."""
-    return Path(snapshot_dir) / f"epoch{epoch:03d}.weights.npz"
+def tail_lengths(swa_epochs):
+    """The windows (epochs, each the last k of the run) whose sums a run keeps for
+    --swa-epochs K: K, 3K/4, K/2 and K/4, rounded, at least 1, without repeats."""
+    return sorted({max(1, round(swa_epochs * f)) for f in TAIL_FRACTIONS}, reverse=True)
 
 
-def save_snapshot(model, path):
-    """The model's weights alone, in `model.get_weights()` order, as an uncompressed `.npz`.
-    Not `model.save_weights`: that also stores the optimizer's state, twice the size, and
-    a resumable run's snapshots are committed with its checkpoint."""
-    np.savez(path, *model.get_weights())
+def tail_path(snapshot_dir, first_epoch):
+    """The running sum of the weights after epochs `first_epoch`, `first_epoch` + 1, ...
+    (1-based) in a run's snapshot folder."""
+    return Path(snapshot_dir) / f"sum_from_epoch{first_epoch:03d}.npz"
 
 
-class WeightSnapshots(keras.callbacks.Callback):
-    """Saves the model's weights after each epoch from `first_epoch` (1-based) on, as
-    `snapshot_path(folder, epoch)`: the inputs of `average_snapshots`. About 7.3 MB per
-    epoch for 1.82 M parameters (float32)."""
+class TailSums(keras.callbacks.Callback):
+    """After each epoch e (1-based) of a run of `epochs` epochs, adds the model's weights
+    (`get_weights()` order, float32) to the sum of every window in `tail_lengths(swa_epochs)`
+    that contains e, each file holding the sum, the number of epochs in it and the last
+    one. Files are replaced atomically, so a run killed mid-write keeps the previous sum.
+    An epoch already in a sum is not added again: a run resumed from the backup before
+    that epoch repeats it, and the sum keeps the first pass's weights of it."""
 
-    def __init__(self, folder, first_epoch):
+    def __init__(self, folder, epochs, swa_epochs):
         super().__init__()
-        self.folder, self.first_epoch = Path(folder), first_epoch
+        self.folder = Path(folder)
+        self.firsts = [epochs - k + 1 for k in tail_lengths(swa_epochs)]
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 >= self.first_epoch:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            save_snapshot(self.model, snapshot_path(self.folder, epoch + 1))
+        weights = None
+        for first in self.firsts:
+            if epoch + 1 < first:
+                continue
+            weights = weights if weights is not None else self.model.get_weights()
+            add_to_tail(tail_path(self.folder, first), weights, epoch + 1)
 
 
-def average_snapshots(model, paths):
-    """Set `model`'s weights to the element-wise mean of the snapshot files `paths` (each
-    written by `save_snapshot` from the same architecture). Raises FileNotFoundError naming
-    a missing file, ValueError naming a file whose weights do not fit the model."""
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        raise FileNotFoundError(f"SWA snapshots missing: {', '.join(missing)}")
-    shapes = [w.shape for w in model.get_weights()]
-    total = [np.zeros(shape, np.float64) for shape in shapes]
-    for path in paths:
-        with np.load(path) as snapshot:
-            weights = [snapshot[f"arr_{i}"] for i in range(len(snapshot.files))]
-        if [w.shape for w in weights] != shapes:
-            raise ValueError(f"SWA snapshot {path} does not fit the model (other architecture)")
-        total = [t + w for t, w in zip(total, weights)]
-    model.set_weights([(t / len(paths)).astype(np.float32) for t in total])
+def add_to_tail(path, weights, epoch):
+    """Add `weights` (a list of arrays), the weights after `epoch`, to the sum in `path`
+    (created if missing); nothing if the sum already holds `epoch`."""
+    total, count, last = [w.astype(np.float32) for w in weights], 1, epoch
+    if Path(path).is_file():
+        old, count, last = read_tail(path)
+        if epoch <= last:
+            return
+        total, count, last = [t + w for t, w in zip(old, total)], count + 1, epoch
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, *total, count=count, last=last)
+    os.replace(tmp, path)
+
+
+def read_tail(path):
+    """(sum as a list of arrays, number of epochs summed, last epoch summed) from a tail file."""
+    with np.load(path) as f:
+        n = len(f.files) - 2
+        return [f[f"arr_{i}"] for i in range(n)], int(f["count"]), int(f["last"])
+
+
+def average_tail(model, snapshot_dir, first, last):
+    """Set `model`'s weights to the mean of its weights after epochs `first`-`last`
+    (1-based, inclusive) from the sum `TailSums` kept. Raises FileNotFoundError when no sum
+    starts at `first` (naming the windows there are), ValueError when the sum does not hold
+    exactly epochs `first`-`last` (the run has not reached `last`) or does not fit the model."""
+    path = tail_path(snapshot_dir, first)
+    if not path.is_file():
+        kept = sorted(Path(snapshot_dir).glob("sum_from_epoch*.npz"))
+        raise FileNotFoundError(f"no SWA sum from epoch {first} ({path}); kept: "
+                                f"{', '.join(p.name for p in kept) or 'none'}")
+    total, count, last_summed = read_tail(path)
+    if (count, last_summed) != (last - first + 1, last):
+        raise ValueError(f"SWA sum {path} holds {count} epochs up to {last_summed}, "
+                         f"not epochs {first}-{last}")
+    if [t.shape for t in total] != [w.shape for w in model.get_weights()]:
+        raise ValueError(f"SWA sum {path} does not fit the model (other architecture)")
+    model.set_weights([t / count for t in total])
 
 
 def reestimate_batchnorm(model, faces, batch_size=256, seed=0):
@@ -88,6 +126,6 @@ def swa_weights(model, snapshot_dir, first, last, faces, seed=0):
     """Set `model`'s weights to the SWA of epochs `first`-`last` (1-based, inclusive) from
     `snapshot_dir`, with batch norm re-estimated on `faces` ((N, 48, 48, 1) float32 in
     [0, 1], the Training faces) and their mirror images: the training augmentation flips
-    faces, so the network saw both orientations. Raises what `average_snapshots` raises."""
-    average_snapshots(model, [snapshot_path(snapshot_dir, e) for e in range(first, last + 1)])
+    faces, so the network saw both orientations. Raises what `average_tail` raises."""
+    average_tail(model, snapshot_dir, first, last)
     reestimate_batchnorm(model, np.concatenate([faces, faces[:, :, ::-1]]), seed=seed)

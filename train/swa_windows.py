@@ -1,12 +1,13 @@
 """Which SWA window to ship? For a model trained with --swa-epochs K, the accuracy of the
-mean of each of several shorter tails of its snapshots (the last k <= K epochs), batch
-norm re-estimated as training does, for every TTA, on PublicTest (where the window is
-chosen) and PrivateTest (reported, never chosen on). Keras float32.
+mean of each of the tails training kept sums of (the last K, 3K/4, K/2 and K/4 epochs,
+`train.swa.tail_lengths`), batch norm re-estimated as training does, for every TTA, on
+PublicTest (where the window is chosen) and PrivateTest (reported, never chosen on).
+Keras float32.
 
-    python -m train.swa_windows models/fer_long.keras --windows 56 42 28 14
+    python -m train.swa_windows models/fer_300.keras --windows 84 63 42 21
 
 Then `python -m train <the model's recipe> --swa-epochs k --resume` writes the model with
-the chosen window (training is not repeated: the snapshots do not depend on k).
+the chosen window (training is not repeated: the sums do not depend on which is shipped).
 """
 
 import argparse
@@ -28,7 +29,7 @@ def window_accuracies(model_path, windows, data_dir=None):
     """{k: {split: {tta: accuracy in [0, 1]}}} for each window k (epochs), the model's
     architecture loaded from `model_path` and its recipe (work dir, epochs, seed, K) from
     its JSON. Raises ModelFileError (missing model or JSON), ValueError (a window longer
-    than the run's --swa-epochs), FileNotFoundError (a snapshot missing), DatasetError."""
+    than the run's --swa-epochs), FileNotFoundError (no sum kept for a window), DatasetError."""
     if not Path(model_path).is_file():
         raise ModelFileError(f"model {model_path} not found")
     metadata = read_metadata(model_path)
@@ -36,7 +37,7 @@ def window_accuracies(model_path, windows, data_dir=None):
     too_long = [k for k in windows if not 0 < k <= recipe["swa_epochs"]]
     if too_long:
         raise ValueError(f"windows {too_long} are not within the {recipe['swa_epochs']} epochs "
-                         f"whose snapshots the run saved (--swa-epochs)")
+                         f"whose weights the run summed (--swa-epochs)")
     snapshots = Path(recipe["work_dir"]) / recipe["name"] / SNAPSHOT_DIR
     model = keras.models.load_model(model_path, compile=False)
     data = load_fer2013(data_dir or recipe.get("data_dir"))

@@ -33,7 +33,7 @@ from train.augment import build_augmenter
 from train.data import load_fer2013
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
-from train.swa import SNAPSHOT_DIR, WeightSnapshots, swa_weights
+from train.swa import SNAPSHOT_DIR, TailSums, swa_weights
 from train import plots
 
 PRECISION_LOG = "precision.csv"  # in the work dir, beside log.csv and the backup
@@ -331,7 +331,7 @@ def precision_by_epochs(path, last_epoch):
 
 def make_callbacks(work, args):
     log = work / "log.csv"
-    snapshots = [WeightSnapshots(work / SNAPSHOT_DIR, swa_window(args)[0])] if args.swa_epochs else []
+    snapshots = [TailSums(work / SNAPSHOT_DIR, args.epochs, args.swa_epochs)] if args.swa_epochs else []
     return snapshots + [
         EpochTimer(),
         PrecisionLog(work / PRECISION_LOG),
