@@ -55,27 +55,26 @@ class TailSums(keras.callbacks.Callback):
         self.firsts = [epochs - k + 1 for k in tail_lengths(swa_epochs)]
 
     def on_epoch_end(self, epoch, logs=None):
-        weights = None
-        for first in self.firsts:
-            if epoch + 1 < first:
-                continue
-            weights = weights if weights is not None else self.model.get_weights()
-            add_to_tail(tail_path(self.folder, first), weights, epoch + 1)
+        due = [first for first in self.firsts if epoch + 1 >= first]
+        if due:
+            weights = self.model.get_weights()
+            for first in due:
+                add_to_tail(tail_path(self.folder, first), weights, epoch + 1)
 
 
 def add_to_tail(path, weights, epoch):
     """Add `weights` (a list of arrays), the weights after `epoch`, to the sum in `path`
     (created if missing); nothing if the sum already holds `epoch`."""
-    total, count, last = [w.astype(np.float32) for w in weights], 1, epoch
-    if Path(path).is_file():
-        old, count, last = read_tail(path)
+    total, count = [w.astype(np.float32) for w in weights], 1
+    if path.is_file():
+        old, summed, last = read_tail(path)
         if epoch <= last:
             return
-        total, count, last = [t + w for t, w in zip(old, total)], count + 1, epoch
+        total, count = [t + w for t, w in zip(old, total)], summed + 1
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
-        np.savez(f, *total, count=count, last=last)
+        np.savez(f, *total, count=count, last=epoch)
     os.replace(tmp, path)
 
 
