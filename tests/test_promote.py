@@ -1,0 +1,49 @@
+"""python -m train.promote: a better model replaces the shipped one completely (weights,
+JSON, LiteRT export, log, card) and a worse or incomplete one changes nothing."""
+
+import csv
+import json
+import shutil
+
+from emoji_fer.model_files import DEFAULT_MODEL, read_metadata, sha256
+from tests.conftest import run_module
+
+
+def copy_model(source, target, **changes):
+    """Copy the shipped model to `target` (.keras, .tflite, .json) with JSON fields changed."""
+    shutil.copyfile(source, target)
+    shutil.copyfile(source.with_suffix(".tflite"), target.with_suffix(".tflite"))
+    metadata = read_metadata(source)
+    metadata["name"], metadata["litert"]["file"] = target.stem, target.stem + ".tflite"
+    metadata["recipe"].update(changes.get("recipe", {}))
+    metadata["metrics"]["PublicTest"]["accuracy"] += changes.get("public_gain", 0)
+    target.with_suffix(".json").write_text(json.dumps(metadata))
+
+
+def test_promote_ships_only_a_better_model_and_all_its_files(tmp_path):
+    shipped, candidate = tmp_path / "emoji_fer.keras", tmp_path / "cand.keras"
+    copy_model(DEFAULT_MODEL, shipped)
+    before = {p.name: sha256(p) for p in tmp_path.iterdir()}
+
+    copy_model(DEFAULT_MODEL, candidate)  # equal on PublicTest: not better
+    refused = run_module("train.promote", str(candidate), "--to", str(shipped))
+    assert refused.returncode != 0 and "not better" in refused.stderr and "Traceback" not in refused.stderr
+    candidate.with_suffix(".tflite").unlink()
+    missing = run_module("train.promote", str(candidate), "--to", str(shipped), "--force")
+    assert missing.returncode != 0 and "cand.tflite" in missing.stderr
+    assert {p.name: sha256(p) for p in tmp_path.iterdir() if p.name in before} == before
+
+    work = tmp_path / "work"
+    (work / "cand").mkdir(parents=True)
+    (work / "cand" / "log.csv").write_text("epoch,val_accuracy\n0,0.5\n")
+    copy_model(DEFAULT_MODEL, candidate, public_gain=0.001, recipe={"work_dir": str(work), "name": "cand"})
+    done = run_module("train.promote", str(candidate), "--to", str(shipped))
+    assert done.returncode == 0, done.stderr[-2000:]
+    metadata = read_metadata(shipped)
+    assert metadata["name"] == "emoji_fer" and metadata["litert"]["file"] == "emoji_fer.tflite"
+    assert metadata["metrics"]["PublicTest"]["accuracy"] == read_metadata(candidate)["metrics"]["PublicTest"]["accuracy"]
+    with open(tmp_path / "emoji_fer_log.csv") as f:
+        assert list(csv.DictReader(f)) == [{"epoch": "0", "val_accuracy": "0.5"}]
+    assert "# Model card: `emoji_fer`" in (tmp_path / "MODEL_CARD.md").read_text()
+    from emoji_fer.predictor import Predictor  # serves the copied LiteRT export: its SHA-256 matches
+    assert Predictor(shipped, detector=None).runtime == "litert"
