@@ -53,7 +53,7 @@ def promote(source, target=DEFAULT_MODEL, force=False):
     source, target = Path(source), Path(target)
     metadata, litert = check_candidate(source, target, force)
     metadata["name"] = target.stem
-    metadata["litert"]["file"] = target.stem + ".tflite"
+    metadata.setdefault("litert", {})["file"] = target.stem + ".tflite"
     written = [Path(shutil.copyfile(source, target)),
                Path(shutil.copyfile(litert, target.with_suffix(".tflite")))]
     written += [Path(shutil.copyfile(source.with_name(source.stem + p), target.with_name(target.stem + p)))
