@@ -2,7 +2,7 @@
 
 python scripts/bench_web.py [--backends wasm webgl cpu] [--seconds 8] [--screenshot docs/web_tfjs.png]
 
-For each backend x TTA (the model's metadata TTA, then none) it serves web_tfjs/ with
+For each backend x TTA (by default the model's metadata TTA, then none; `--tta`) it serves web_tfjs/ with
 `python -m http.server`, starts the camera in the page, and prints the median of the
 page's own per-frame times (grab + detect + classify) and the frames it processed per
 second, plus the download size of the model. The fake camera plays
@@ -155,6 +155,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "samples" / "woman2.mp4")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first run here")
+    parser.add_argument("--tta", nargs="+", default=["metadata", "none"],
+                        choices=["metadata", "none", "hflip", "flip_zoom", "flip_shift_zoom"],
+                        help="TTA modes to measure per backend ('metadata': the model's own)")
     args = parser.parse_args()
 
     import tempfile
@@ -171,11 +174,11 @@ def main():
         y4m = write_y4m(args.video, Path(tmp) / "camera.y4m")
         shot = args.screenshot
         for backend in args.backends:
-            for tta in (None, "none"):
-                r = run_camera(pw, url, y4m, backend, tta, args.seconds, shot)
+            for tta in args.tta:
+                r = run_camera(pw, url, y4m, backend, None if tta == "metadata" else tta, args.seconds, shot)
                 shot = None
                 if "error" in r:
-                    print(f"{backend:8} {tta or 'metadata':16} error: {r['error']}")
+                    print(f"{backend:8} {tta:16} error: {r['error']}")
                     continue
                 print(f"{r['backend']:8} {r['tta']:16} {r['frames']:6d} {r['ms']:9.1f} {r['detect_ms']:7.1f} "
                       f"{r['classify_ms']:8.1f} {r['fps']:5.1f}", flush=True)
