@@ -265,6 +265,15 @@ def test_precision_history_merges_resumes_under_one_policy(tmp_path):
                                               {"epochs": "83-200", "policy": "float32"}]
 
 
+def test_card_names_the_precision_of_a_run_under_one_policy():
+    from train.card import precision
+
+    one = {"training": {"precision": [{"epochs": "1-300", "policy": "mixed_bfloat16"}]}, "recipe": {"bf16": True}}
+    assert precision(one) == "precision mixed_bfloat16 in all epochs"
+    unrecorded = {"training": {}, "recipe": {"bf16": False}}
+    assert precision(unrecorded) == "precision float32"
+
+
 def test_a_resumed_run_does_not_replay_the_batches_of_epoch_1(tmp_path):
     import keras
     from train.train import make_dataset, stream_seed

@@ -95,7 +95,9 @@ def precision(meta):
     ranges = meta["training"].get("precision", [])
     if len(ranges) > 1:
         return "precision " + ", ".join(f"{r['policy']} in epochs {r['epochs']}" for r in ranges)
-    return f"mixed_bfloat16 = {meta['recipe']['bf16']}"
+    if ranges:
+        return f"precision {ranges[0]['policy']} in all epochs"
+    return "precision " + ("mixed_bfloat16" if meta["recipe"]["bf16"] else "float32")
 
 
 def init_lines(meta):
