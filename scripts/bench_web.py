@@ -150,13 +150,15 @@ def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None):
 
 
 def main():
+    sys.path.insert(0, str(ROOT))
+    from emoji_fer.inference import TTA_MODES
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["wasm", "webgl", "cpu"])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "samples" / "woman2.mp4")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first run here")
-    parser.add_argument("--tta", nargs="+", default=["metadata", "none"],
-                        choices=["metadata", "none", "hflip", "flip_zoom", "flip_shift_zoom"],
+    parser.add_argument("--tta", nargs="+", default=["metadata", "none"], choices=["metadata", *TTA_MODES],
                         help="TTA modes to measure per backend ('metadata': the model's own)")
     args = parser.parse_args()
 
