@@ -1,6 +1,6 @@
 """Speed of the browser page (web_tfjs/) in headless Chromium with a fake 640x480 camera.
 
-python scripts/bench_web.py [--backends wasm webgl cpu] [--seconds 8] [--screenshot docs/web_tfjs.png]
+python scripts/bench_web.py [--backends wasm webgl cpu] [--seconds 8] [--screenshot docs/web_tfjs.png] [--web DIR]
 
 For each backend x TTA (by default the model's metadata TTA, then none; `--tta`) it serves web_tfjs/ with
 `python -m http.server`, starts the camera in the page, and prints the median of the
@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web_tfjs"
+sys.path.insert(0, str(ROOT))  # run as a script: tests.conftest and emoji_fer live there
 CHROMIUM = "/usr/bin/chromium"
 # No sandbox: CI runs as root in a container. The rest keeps Chromium off the network
 # (nothing but localhost is reachable anyway) and quiet.
@@ -89,7 +90,6 @@ def write_y4m(video, out, frames=150):
 @contextlib.contextmanager
 def serve(directory=WEB):
     """`python -m http.server` on a free localhost port in `directory`; yields the URL."""
-    sys.path.insert(0, str(ROOT))
     from tests.conftest import free_port, wait_for_http
 
     port = free_port()
@@ -104,11 +104,11 @@ def serve(directory=WEB):
         proc.wait(timeout=10)
 
 
-def model_bytes():
-    """Bytes the page downloads for the expression model: model.json + weight shards."""
-    files = [WEB / "model" / "model.json"]
+def model_bytes(web=WEB):
+    """Bytes the page in `web` downloads for the expression model: model.json + weight shards."""
+    files = [web / "model" / "model.json"]
     manifest = json.loads(files[0].read_text())["weightsManifest"]
-    files += [WEB / "model" / path for group in manifest for path in group["paths"]]
+    files += [web / "model" / path for group in manifest for path in group["paths"]]
     return sum(f.stat().st_size for f in files)
 
 
@@ -150,7 +150,6 @@ def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None):
 
 
 def main():
-    sys.path.insert(0, str(ROOT))
     from emoji_fer.inference import TTA_MODES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -158,6 +157,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--video", type=Path, default=ROOT.parent / "shared" / "samples" / "woman2.mp4")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first run here")
+    # Comparing pages (e.g. an earlier commit's web_tfjs/ model) needs the same script
+    # pointed at another copy of the folder.
+    parser.add_argument("--web", type=Path, default=WEB, help="the page's folder (default: web_tfjs/)")
     parser.add_argument("--tta", nargs="+", default=["metadata", "none"], choices=["metadata", *TTA_MODES],
                         help="TTA modes to measure per backend ('metadata': the model's own)")
     args = parser.parse_args()
@@ -166,13 +168,13 @@ def main():
 
     from playwright.sync_api import sync_playwright
 
-    metadata = json.loads((WEB / "model" / "metadata.json").read_text())
-    print(f"model download: {model_bytes():,} bytes (model.json + weights); "
+    metadata = json.loads((args.web / "model" / "metadata.json").read_text())
+    print(f"page: {args.web}; model download: {model_bytes(args.web):,} bytes (model.json + weights); "
           f"metadata TTA: {metadata['inference']['tta']}")
     # Other work on the machine slows every figure: say how busy it was.
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'backend':8} {'TTA':16} {'frames':>6} {'ms/frame':>9} {'detect':>7} {'classify':>8} {'fps':>5}")
-    with tempfile.TemporaryDirectory() as tmp, serve() as url, sync_playwright() as pw:
+    with tempfile.TemporaryDirectory() as tmp, serve(args.web) as url, sync_playwright() as pw:
         y4m = write_y4m(args.video, Path(tmp) / "camera.y4m")
         shot = args.screenshot
         for backend in args.backends:
