@@ -5,6 +5,9 @@ Test-time augmentation (TTA) averages the probabilities of several views of each
 as most FER-2013 results do (e.g. 10-crop testing in WuJie1010's VGG19, 73.11 %):
 - "hflip": the face and its mirror image (2 views);
 - "flip_zoom": the face, a 2 px zoom-in, and the mirror image of each (4 views);
+- "flip_scales": the face at four scales (a 2 px zoom-out with a reflected border, the
+  face, 2 px and 4 px zoom-ins) and the mirror image of each (8 views; multi-scale
+  testing, as in Simonyan & Zisserman 2015, arXiv:1409.1556, section 3.2);
 - "flip_shift_zoom": the face, 4 copies shifted by 2 px (up/down/left/right, reflected
   border), a 2 px zoom-in, and the mirror image of each (12 views).
 The model's metadata says which TTA the product uses ("inference.tta", chosen on
@@ -15,12 +18,24 @@ import numpy as np
 
 from emoji_fer.labels import NUM_CLASSES
 
-TTA_MODES = ("none", "hflip", "flip_zoom", "flip_shift_zoom")
-# Each mode's views as positions among the 12 of flip_shift_zoom (tta_views keeps this
-# order), so one 12-view pass gives every mode (probabilities_by_tta).
-TTA_SUBSETS = {"none": (0,), "hflip": (0, 6), "flip_zoom": (0, 5, 6, 11), "flip_shift_zoom": tuple(range(12))}
 SHIFT = 2  # px
-ZOOM = 2  # px cropped from each side before resizing back
+ZOOM = 2  # px cropped from each side (zoom-in) or added to each side (zoom-out) before resizing back
+# Each mode's views of one side (the face, then the same for its mirror image), by name;
+# "none" alone skips the mirror image. Web page: js/engine.js keeps the same table.
+MODE_VIEWS = {
+    "none": ("face",),
+    "hflip": ("face",),
+    "flip_zoom": ("face", "zoom_in"),
+    "flip_scales": ("face", "zoom_out", "zoom_in", "zoom_in_2x"),
+    "flip_shift_zoom": ("face", "up", "down", "left", "right", "zoom_in"),
+}
+TTA_MODES = tuple(MODE_VIEWS)
+# Every distinct view of one side, in the order of one pass that gives every mode
+# (probabilities_by_tta): the face's views are 0-7, its mirror image's 8-15.
+ALL_VIEWS = ("face", "up", "down", "left", "right", "zoom_in", "zoom_out", "zoom_in_2x")
+TTA_SUBSETS = {mode: tuple(ALL_VIEWS.index(v) for v in views)
+               + (() if mode == "none" else tuple(len(ALL_VIEWS) + ALL_VIEWS.index(v) for v in views))
+               for mode, views in MODE_VIEWS.items()}
 
 
 def make_classifier(model, input_size=48, tta="hflip"):
@@ -65,39 +80,52 @@ def tta_function(model, input_size=48, tta="hflip"):
 
 
 def probabilities_by_tta(model, faces, input_size=48, batch_size=256):
-    """Every TTA mode's probabilities from one pass of the model over the 12 views of
-    flip_shift_zoom: {mode: (N, 7) float32}, for faces (N, S, S, 1) float32 in [0, 1].
-    Equal (to float round-off) to make_classifier(model, tta=mode)(faces) for each mode,
-    at the cost of the largest mode alone."""
+    """Every TTA mode's probabilities from one pass of the model over the 16 distinct
+    views (ALL_VIEWS and their mirror images): {mode: (N, 7) float32}, for faces
+    (N, S, S, 1) float32 in [0, 1]. Equal (to float round-off) to
+    make_classifier(model, tta=mode)(faces) for each mode, at the cost of 16 views."""
     import tensorflow as tf
 
     spec = tf.TensorSpec((None, input_size, input_size, 1), tf.float32)
 
     @tf.function(input_signature=[spec])
     def per_view(x):
-        views = tta_views(x, "flip_shift_zoom", input_size)
+        views = [view(face, name, input_size) for face in (x, tf.reverse(x, axis=[2])) for name in ALL_VIEWS]
         return tf.stack(tf.split(model(tf.concat(views, axis=0), training=False), len(views)), axis=1)
 
-    # in_batches joins (B, 7) rows: each face's 12 views travel flattened as one row of 84.
+    # in_batches joins (B, 7) rows: each face's 16 views travel flattened as one row of 112.
     flat = in_batches(lambda b: per_view(tf.constant(b)).numpy().reshape(len(b), -1), faces, batch_size)
-    probs = flat.reshape(len(flat), len(TTA_SUBSETS["flip_shift_zoom"]), NUM_CLASSES)  # (N, 12, 7)
+    probs = flat.reshape(len(flat), 2 * len(ALL_VIEWS), NUM_CLASSES)  # (N, 16, 7)
     return {mode: probs[:, list(views)].mean(axis=1).astype(np.float32) for mode, views in TTA_SUBSETS.items()}
 
 
 def tta_views(x, tta, size=48):
     """The TTA views of a batch x (N, S, S, 1) float32, as a list of same-shape tensors:
-    for the face and then its mirror image, the face, its shifts, its zoom-in."""
+    the mode's views (MODE_VIEWS) of the face, then the same of its mirror image."""
     import tensorflow as tf
 
     if tta == "none":
         return [x]
-    views = []
-    for face in (x, tf.reverse(x, axis=[2])):
-        views.append(face)
-        if tta == "flip_shift_zoom":
-            padded = tf.pad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], mode="REFLECT")
-            for dy, dx in ((-SHIFT, 0), (SHIFT, 0), (0, -SHIFT), (0, SHIFT)):
-                views.append(padded[:, SHIFT + dy:SHIFT + dy + size, SHIFT + dx:SHIFT + dx + size])
-        if tta in ("flip_zoom", "flip_shift_zoom"):
-            views.append(tf.image.resize(face[:, ZOOM:size - ZOOM, ZOOM:size - ZOOM], (size, size)))
-    return views
+    return [view(face, name, size) for face in (x, tf.reverse(x, axis=[2])) for name in MODE_VIEWS[tta]]
+
+
+def view(face, name, size=48):
+    """One named view (ALL_VIEWS) of a batch (N, S, S, 1) float32, same shape. Shifts cut
+    from a REFLECT-padded copy; zooms resize back with TF2's tf.image.resize (bilinear,
+    half-pixel centres, no antialias), which the page's tf.image.resizeBilinear(x, size,
+    false, true) matches."""
+    import tensorflow as tf
+
+    if name == "face":
+        return face
+    if name in ("up", "down", "left", "right"):
+        dy, dx = {"up": (-SHIFT, 0), "down": (SHIFT, 0), "left": (0, -SHIFT), "right": (0, SHIFT)}[name]
+        padded = tf.pad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], mode="REFLECT")
+        return padded[:, SHIFT + dy:SHIFT + dy + size, SHIFT + dx:SHIFT + dx + size]
+    if name in ("zoom_in", "zoom_in_2x"):
+        z = ZOOM if name == "zoom_in" else 2 * ZOOM
+        return tf.image.resize(face[:, z:size - z, z:size - z], (size, size))
+    if name == "zoom_out":
+        return tf.image.resize(tf.pad(face, [[0, 0], [ZOOM, ZOOM], [ZOOM, ZOOM], [0, 0]], mode="REFLECT"),
+                               (size, size))
+    raise ValueError(f"unknown view {name!r}; expected one of {ALL_VIEWS}")

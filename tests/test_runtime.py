@@ -114,27 +114,31 @@ def test_unknown_runtime():
 
 
 def test_tta_modes_nest():
-    """Each TTA mode's views are the face and its mirror image, each followed by its own
-    variants, so the 4-view flip_zoom is views 0, 5, 6 and 11 of the 12-view flip_shift_zoom,
-    and every view differs from the face (no mode repeats a view by mistake)."""
+    """Each TTA mode's views are the face's views and then the same of its mirror image,
+    each one of the 16 distinct views that probabilities_by_tta computes (TTA_SUBSETS
+    says which), and every view differs from the face (no mode repeats a view by mistake)."""
     import tensorflow as tf
 
-    from emoji_fer.inference import TTA_MODES, TTA_SUBSETS, tta_views
+    from emoji_fer.inference import ALL_VIEWS, TTA_MODES, TTA_SUBSETS, tta_views, view
 
     x = tf.constant(np.random.default_rng(1).random((3, 48, 48, 1), dtype=np.float32))
     views = {mode: [v.numpy() for v in tta_views(x, mode)] for mode in TTA_MODES}
-    assert [len(v) for v in views.values()] == [1, 2, 4, 12]
+    assert {m: len(v) for m, v in views.items()} == {"none": 1, "hflip": 2, "flip_zoom": 4,
+                                                     "flip_scales": 8, "flip_shift_zoom": 12}
     np.testing.assert_array_equal(views["hflip"][1], x.numpy()[:, :, ::-1])
-    assert TTA_SUBSETS["flip_zoom"] == (0, 5, 6, 11)
+    every = [view(face, name).numpy() for face in (x, tf.reverse(x, axis=[2])) for name in ALL_VIEWS]
+    assert TTA_SUBSETS["flip_zoom"] == (0, 5, 8, 13)
     for mode in TTA_MODES:
         for got, i in zip(views[mode], TTA_SUBSETS[mode], strict=True):
-            np.testing.assert_array_equal(got, views["flip_shift_zoom"][i])
-    for view in views["flip_shift_zoom"][1:]:
-        assert view.shape == x.shape and not np.allclose(view, x.numpy())
+            np.testing.assert_array_equal(got, every[i])
+    for i, v in enumerate(every[1:], start=1):
+        assert v.shape == x.shape and not np.allclose(v, x.numpy()), ALL_VIEWS[i % len(ALL_VIEWS)]
+    with pytest.raises(ValueError, match="unknown view"):
+        view(x, "zoom_sideways")
 
 
 def test_probabilities_by_tta_equal_each_modes_classifier():
-    """One 12-view pass (training's final report) gives every mode what its own classifier does."""
+    """One 16-view pass (training's final report) gives every mode what its own classifier does."""
     from emoji_fer.inference import TTA_MODES, make_classifier, probabilities_by_tta
     from train.model import build_model
 

@@ -76,9 +76,10 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     assert windows.returncode == 0, windows.stderr[-2000:]
     row = next(line for line in windows.stdout.splitlines() if line.startswith("| 2"))
     cells = [float(c.strip(" %")) / 100 for c in row.split("|")[3:-1]]
+    from emoji_fer.inference import TTA_MODES
     claimed = metadata["keras_accuracy_by_tta"]
     assert cells == pytest.approx([claimed[s][t] for s in ("PublicTest", "PrivateTest")
-                                   for t in ("none", "hflip", "flip_zoom", "flip_shift_zoom")], abs=0.0015)
+                                   for t in TTA_MODES], abs=0.0015)
     too_long = run_module("train.swa_windows", str(out / "tiny.keras"), "--windows", "3")
     assert too_long.returncode == 2 and "--swa-epochs" in too_long.stderr
 
@@ -329,7 +330,7 @@ def test_ensemble_cli_runs_each_model_as_served(fer_dir, tmp_path):
     served = f"{read_metadata(DEFAULT_MODEL)['metrics']['PublicTest']['accuracy']:.2%}"
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "%" in line]
     assert [row.split("|")[3].strip() for row in rows] == [served] * 3
-    assert "litert, TTA flip_zoom" in rows[0]
+    assert f"litert, TTA {read_metadata(DEFAULT_MODEL)['inference']['tta']}" in rows[0]
     missing = run_module("train.ensemble", str(tmp_path / "nope.keras"), "--data-dir", str(fer_dir))
     assert missing.returncode == 2 and "nope.keras" in missing.stderr and "Traceback" not in missing.stderr
 

@@ -42,30 +42,40 @@ async function useBackend(requested) {
 }
 
 // The TTA views of a batch x [N, S, S, 1], in the order of emoji_fer/inference.py
-// tta_views(): for x and then its mirror, the face, ("flip_shift_zoom") 4 shifts of 2 px
-// cut from a REFLECT-padded copy, ("flip_zoom", "flip_shift_zoom") a 2 px zoom-in resized
-// back (TF2's tf.image.resize: bilinear, half-pixel centres, no antialias).
-export const TTA_MODES = ['none', 'hflip', 'flip_zoom', 'flip_shift_zoom'];
+// tta_views(): the mode's views of x, then the same of its mirror image ("none": x alone).
+// MODE_VIEWS and view() mirror the Python ones: shifts of 2 px cut from a REFLECT-padded
+// copy, zooms resized back as TF2's tf.image.resize does (bilinear, half-pixel centres,
+// no antialias).
+const MODE_VIEWS = {
+  none: ['face'],
+  hflip: ['face'],
+  flip_zoom: ['face', 'zoom_in'],
+  flip_scales: ['face', 'zoom_out', 'zoom_in', 'zoom_in_2x'],
+  flip_shift_zoom: ['face', 'up', 'down', 'left', 'right', 'zoom_in'],
+};
+export const TTA_MODES = Object.keys(MODE_VIEWS);
 const SHIFT = 2;
 const ZOOM = 2;
+const SHIFTS = { up: [-SHIFT, 0], down: [SHIFT, 0], left: [0, -SHIFT], right: [0, SHIFT] };
+
+function view(face, name, size) {
+  const resize = (t) => tf.image.resizeBilinear(t, [size, size], false, true);
+  const pad = (t, p) => tf.mirrorPad(t, [[0, 0], [p, p], [p, p], [0, 0]], 'reflect');
+  const crop = (t, z) => tf.slice(t, [0, z, z, 0], [-1, size - 2 * z, size - 2 * z, -1]);
+  if (name === 'face') return face;
+  if (name in SHIFTS) {
+    const [dy, dx] = SHIFTS[name];
+    return tf.slice(pad(face, SHIFT), [0, SHIFT + dy, SHIFT + dx, 0], [-1, size, size, -1]);
+  }
+  if (name === 'zoom_in') return resize(crop(face, ZOOM));
+  if (name === 'zoom_in_2x') return resize(crop(face, 2 * ZOOM));
+  if (name === 'zoom_out') return resize(pad(face, ZOOM));
+  throw new Error(`unknown view "${name}"`);
+}
 
 export function ttaViews(x, mode, size) {
   if (mode === 'none') return [x];
-  const views = [];
-  for (const face of [x, tf.reverse(x, 2)]) {
-    views.push(face);
-    if (mode === 'flip_shift_zoom') {
-      const padded = tf.mirrorPad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], 'reflect');
-      for (const [dy, dx] of [[-SHIFT, 0], [SHIFT, 0], [0, -SHIFT], [0, SHIFT]]) {
-        views.push(tf.slice(padded, [0, SHIFT + dy, SHIFT + dx, 0], [-1, size, size, -1]));
-      }
-    }
-    if (mode === 'flip_zoom' || mode === 'flip_shift_zoom') {
-      const inner = tf.slice(face, [0, ZOOM, ZOOM, 0], [-1, size - 2 * ZOOM, size - 2 * ZOOM, -1]);
-      views.push(tf.image.resizeBilinear(inner, [size, size], false, true));
-    }
-  }
-  return views;
+  return [x, tf.reverse(x, 2)].flatMap((face) => MODE_VIEWS[mode].map((name) => view(face, name, size)));
 }
 
 // Detector boxes are float; Python's dlib boxes are ints clipped to the image (detect._clip).
