@@ -33,9 +33,16 @@ TTA_MODES = tuple(MODE_VIEWS)
 # Every distinct view of one side, in the order of one pass that gives every mode
 # (probabilities_by_tta): the face's views are 0-7, its mirror image's 8-15.
 ALL_VIEWS = ("face", "up", "down", "left", "right", "zoom_in", "zoom_out", "zoom_in_2x")
-TTA_SUBSETS = {mode: tuple(ALL_VIEWS.index(v) for v in views)
-               + (() if mode == "none" else tuple(len(ALL_VIEWS) + ALL_VIEWS.index(v) for v in views))
-               for mode, views in MODE_VIEWS.items()}
+SHIFTS = {"up": (-SHIFT, 0), "down": (SHIFT, 0), "left": (0, -SHIFT), "right": (0, SHIFT)}  # (dy, dx) px
+ZOOM_INS = {"zoom_in": ZOOM, "zoom_in_2x": 2 * ZOOM}  # px cropped from each side
+
+
+def _subset(mode):
+    face = [ALL_VIEWS.index(v) for v in MODE_VIEWS[mode]]
+    return tuple(face if mode == "none" else face + [len(ALL_VIEWS) + i for i in face])
+
+
+TTA_SUBSETS = {mode: _subset(mode) for mode in MODE_VIEWS}
 
 
 def make_classifier(model, input_size=48, tta="hflip"):
@@ -90,7 +97,7 @@ def probabilities_by_tta(model, faces, input_size=48, batch_size=256):
 
     @tf.function(input_signature=[spec])
     def per_view(x):
-        views = [view(face, name, input_size) for face in (x, tf.reverse(x, axis=[2])) for name in ALL_VIEWS]
+        views = views_with_mirror(x, ALL_VIEWS, input_size)
         return tf.stack(tf.split(model(tf.concat(views, axis=0), training=False), len(views)), axis=1)
 
     # in_batches joins (B, 7) rows: each face's 16 views travel flattened as one row of 112.
@@ -104,9 +111,14 @@ def tta_views(x, tta, size=48):
     the mode's views (MODE_VIEWS) of the face, then the same of its mirror image."""
     import tensorflow as tf
 
-    if tta == "none":
-        return [x]
-    return [view(face, name, size) for face in (x, tf.reverse(x, axis=[2])) for name in MODE_VIEWS[tta]]
+    return [x] if tta == "none" else views_with_mirror(x, MODE_VIEWS[tta], size)
+
+
+def views_with_mirror(x, names, size=48):
+    """The named views (ALL_VIEWS) of x (N, S, S, 1) float32, then the same of its mirror image."""
+    import tensorflow as tf
+
+    return [view(face, name, size) for face in (x, tf.reverse(x, axis=[2])) for name in names]
 
 
 def view(face, name, size=48):
@@ -116,16 +128,17 @@ def view(face, name, size=48):
     false, true) matches."""
     import tensorflow as tf
 
+    def pad(t, p):
+        return tf.pad(t, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
+
     if name == "face":
         return face
-    if name in ("up", "down", "left", "right"):
-        dy, dx = {"up": (-SHIFT, 0), "down": (SHIFT, 0), "left": (0, -SHIFT), "right": (0, SHIFT)}[name]
-        padded = tf.pad(face, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], mode="REFLECT")
-        return padded[:, SHIFT + dy:SHIFT + dy + size, SHIFT + dx:SHIFT + dx + size]
-    if name in ("zoom_in", "zoom_in_2x"):
-        z = ZOOM if name == "zoom_in" else 2 * ZOOM
+    if name in SHIFTS:
+        dy, dx = SHIFTS[name]
+        return pad(face, SHIFT)[:, SHIFT + dy:SHIFT + dy + size, SHIFT + dx:SHIFT + dx + size]
+    if name in ZOOM_INS:
+        z = ZOOM_INS[name]
         return tf.image.resize(face[:, z:size - z, z:size - z], (size, size))
     if name == "zoom_out":
-        return tf.image.resize(tf.pad(face, [[0, 0], [ZOOM, ZOOM], [ZOOM, ZOOM], [0, 0]], mode="REFLECT"),
-                               (size, size))
+        return tf.image.resize(pad(face, ZOOM), (size, size))
     raise ValueError(f"unknown view {name!r}; expected one of {ALL_VIEWS}")
