@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from convert.export import DEFAULT_OUT, QUANTIZE, ConvertError, export_tfjs
-from emoji_fer.model_files import DEFAULT_MODEL, PACKAGE_ROOT
+from convert import ROOT, SHIPPED_KERAS
 
 NODE_SCRIPT = Path(__file__).resolve().parent / "parity.mjs"
 NODE_MODULES = NODE_SCRIPT.parent / "node_modules"
@@ -28,7 +28,7 @@ NODE_MODULES = NODE_SCRIPT.parent / "node_modules"
 def privatetest_faces(data_dir=None, n=600):
     """The first n PrivateTest faces: (n, 48, 48, 1) float32 in [0, 1]."""
     from emoji_fer.preprocessing import scale
-    from train.data import load_fer2013
+    from emoji_fer.fer2013 import load_fer2013
 
     images, _ = load_fer2013(data_dir, splits=("PrivateTest",))["PrivateTest"]
     return scale(images[:n, ..., None])
@@ -77,8 +77,8 @@ def export_size(export_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--export", default=str(DEFAULT_OUT), help="a TF.js export folder (default: the shipped one)")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="the Keras model it was exported from")
-    parser.add_argument("--data-dir", default=str(PACKAGE_ROOT.parent / "shared" / "fer2013"))
+    parser.add_argument("--model", default=str(SHIPPED_KERAS), help="the Keras model it was exported from")
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "fer2013"))
     parser.add_argument("--n", type=int, default=600, help="PrivateTest faces to compare")
     parser.add_argument("--all", action="store_true", help="export and compare every quantization")
     args = parser.parse_args()

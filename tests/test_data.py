@@ -5,7 +5,7 @@ import pytest
 
 from emoji_fer.labels import LABELS
 from tests.conftest import SPLIT_SIZES
-from train.data import DatasetError, load_fer2013
+from emoji_fer.fer2013 import DatasetError, load_fer2013
 
 
 def test_folder_layout_gives_the_three_splits(fer_dir):

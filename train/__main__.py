@@ -5,7 +5,7 @@ import sys
 
 from emoji_fer.inference import TTA_MODES
 from train.card import HEAD_NAMES
-from train.data import DatasetError
+from emoji_fer.fer2013 import DatasetError
 
 HEADS = tuple(HEAD_NAMES)  # train/model.py's HEADS, from the card's Keras-free copy so --help stays fast
 
@@ -15,7 +15,11 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", help="FER-2013 folder layout or fer2013.csv (default: $FER2013_DIR)")
     p.add_argument("--name", default="emoji_fer", help="model name: writes OUT_DIR/NAME.keras and NAME.json")
     p.add_argument("--out-dir", default="models")
-    p.add_argument("--work-dir", default="checkpoints", help="per-epoch backup, best checkpoint and CSV log")
+    # Outside git (.gitignore): a run's resumable backup is large and machine-local. To
+    # carry a run elsewhere, copy DIR/NAME/ and resume there with the same arguments.
+    p.add_argument("--checkpoint-dir", "--work-dir", dest="work_dir", default="checkpoints", metavar="DIR",
+                   help="where DIR/NAME/ holds the per-epoch backup, SWA sums and CSV logs (default: checkpoints/, "
+                        "ignored by git)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
     p.add_argument("--epochs", type=int, default=45)
     p.add_argument("--batch-size", type=int, default=128)

@@ -8,7 +8,7 @@ gains (Hinton et al. 2015, arXiv:1503.02531, recovered most, not all, of an ense
 gain in one network), so teachers whose ensemble does not beat the shipped model on
 PublicTest are not worth a fine-tune.
 
-    python -m train.ensemble models/emoji_fer.keras checkpoints/teachers/fer_cutmix.keras
+    python -m train.ensemble models/emoji_fer.keras models/fer_cutmix.keras
 """
 
 import argparse
@@ -19,7 +19,7 @@ import numpy as np
 from emoji_fer.model_files import ModelFileError
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import scale
-from train.data import DatasetError, load_fer2013
+from emoji_fer.fer2013 import DatasetError, load_fer2013
 
 SPLITS = ("PublicTest", "PrivateTest")
 
@@ -42,7 +42,7 @@ def compare(model_paths, data_dir=None, splits=SPLITS):
 
     Returns (report, runtimes): report = {split: accuracies(...)}, runtimes = one
     "<runtime>, TTA <mode>" per model, as its Predictor ran it. Raises
-    train.data.DatasetError for a missing dataset, ModelFileError for a missing model.
+    emoji_fer.fer2013.DatasetError for a missing dataset, ModelFileError for a missing model.
     """
     predictors = [Predictor(path, detector=None) for path in model_paths]  # a wrong path fails first
     data = load_fer2013(data_dir, splits=splits)

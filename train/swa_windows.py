@@ -19,7 +19,7 @@ import keras
 from emoji_fer.inference import TTA_MODES, probabilities_by_tta
 from emoji_fer.model_files import ModelFileError, model_tta, read_metadata
 from emoji_fer.preprocessing import scale
-from train.data import DatasetError, load_fer2013
+from emoji_fer.fer2013 import DatasetError, load_fer2013
 from train.swa import SNAPSHOT_DIR, swa_weights
 
 SPLITS = ("PublicTest", "PrivateTest")

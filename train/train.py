@@ -30,7 +30,7 @@ from emoji_fer.model_files import ModelFileError, read_metadata, sha256, write_m
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
-from train.data import load_fer2013
+from emoji_fer.fer2013 import load_fer2013
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
 from train.swa import SNAPSHOT_DIR, TailSums, swa_weights

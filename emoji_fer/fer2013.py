@@ -1,4 +1,5 @@
-"""Load FER-2013 from either of the two forms users have it in.
+"""Load FER-2013 from either of the two forms users have it in (for evaluation in the
+package, and for training in train/).
 
 1. The Kaggle image-folder layout (``DIR/{train,test}/<class>/<Split>_<id>.jpg``),
    where the split (Training / PublicTest / PrivateTest) is the filename prefix.
