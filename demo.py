@@ -1,6 +1,6 @@
 """Emoji the Possibilities: the Gradio demo (also the Hugging Face Space's entry point).
 
-python demo.py [--port 7860] [--share] [--model models/emoji_fer.keras]
+python demo.py [--port 7860] [--share] [--model models/emoji_fer.json]
 The model loads once at start-up; every request reuses it. Tabs: a photo, the live
 webcam timeline, a video file's timeline. API: /predict (photo), /live (one webcam frame
 of the caller's session), /live_csv, /live_reset, /video.
@@ -157,7 +157,8 @@ def main():
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
-    parser.add_argument("--model", help="a .keras model with its .json beside it (default: the shipped model)")
+    parser.add_argument("--model", help="a model's .json, .tflite or .keras file, the others beside it "
+                                           "(default: the shipped model)")
     parser.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
     args = parser.parse_args()
     predictor = Predictor(args.model, detector=args.detector).warm_up()

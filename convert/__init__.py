@@ -1,2 +1,9 @@
 """Keras -> TensorFlow.js export (`python -m convert`) and its parity check against Keras
 (`python -m convert.parity`)."""
+
+from pathlib import Path
+
+# The repository these tools run in (they are not part of the installed package), and
+# the shipped model's Keras file there: what exports and training start from.
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_KERAS = ROOT / "models" / "emoji_fer.keras"

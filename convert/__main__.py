@@ -7,10 +7,11 @@ python -m convert --litert [--model models/emoji_fer.keras] [--quantize dynamic|
 import argparse
 import sys
 
+from convert import SHIPPED_KERAS
 from convert.export import DEFAULT_OUT, MAX_BYTES, QUANTIZE, ConvertError, export_tfjs
 from convert.litert import QUANTIZE as LITERT_QUANTIZE
 from convert.litert import export_litert
-from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError
+from emoji_fer.model_files import ModelFileError
 
 # Measured on the shipped model (python -m convert.parity --all): all-uint8 weights agree with
 # Keras on 96.9 % of PrivateTest; "mixed" fits the 2 MB budget at 99.3 %.
@@ -22,7 +23,7 @@ def main(argv=None):
                                      description="Export a trained model to TensorFlow.js or LiteRT.")
     parser.add_argument("--litert", action="store_true",
                         help="write <model>.tflite beside the model (for Python serving) instead of TF.js")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras model with its .json beside it")
+    parser.add_argument("--model", default=str(SHIPPED_KERAS), help="a .keras model with its .json beside it")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (model.json, shards, metadata.json)")
     parser.add_argument("--quantize", choices=sorted(set(QUANTIZE) | set(LITERT_QUANTIZE)),
                         help=f"weight storage. TF.js: {', '.join(QUANTIZE)} (default {DEFAULT_QUANTIZE}: float16, "

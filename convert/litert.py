@@ -5,8 +5,8 @@ than the network itself. LiteRT's XNNPACK kernels with dynamic-range quantizatio
 (int8 weights; activations quantized per batch at run time, so no calibration data)
 use the CPU's int8 dot-product units: measured on this 2-core CPU for a 1.8 M-parameter
 net with flip TTA, 1.1 ms per face at batch 1 against 6.8 ms in float32 LiteRT, with
-99.6 % top-1 agreement on PrivateTest (the shipped model's figures are in README
-"Results" and "LiteRT, for Python serving").
+99.6 % top-1 agreement on PrivateTest (the shipped model's figures are in
+docs/benchmarks.md and docs/web.md, "LiteRT, for Python serving").
 The Predictor uses the `.tflite` file when it is there and was made from the `.keras`
 file beside it.
 

@@ -1,0 +1,22 @@
+"""Emoji the Possibilities: facial expressions as emoji, from a CNN trained on FER-2013.
+
+    >>> from emoji_fer import Predictor
+    >>> Predictor().top_emotion("justin.jpg")
+    ('happy', 0.97...)
+
+Public API (stable within a major version):
+- `Predictor`: loads the shipped model once (LiteRT, no TensorFlow), finds every face and
+  classifies it; `predict` (faces with box, scores and top-k emoji), and the `fer`
+  package's `detect_emotions` and `top_emotion`.
+- `LABELS`: the seven FER-2013 labels in the dataset's order; `EMOJI`: label -> emoji.
+- `SCHEMA_VERSION`: the version of the JSON that `predict`, the CLI and the demo's
+  /predict return.
+- `__version__`: this package's version (PEP 440).
+"""
+
+__version__ = "1.0.0"
+
+from emoji_fer.labels import EMOJI, LABELS  # noqa: E402
+from emoji_fer.predictor import SCHEMA_VERSION, Predictor  # noqa: E402
+
+__all__ = ["Predictor", "LABELS", "EMOJI", "SCHEMA_VERSION", "__version__"]

@@ -1,8 +1,8 @@
-"""Command line: `python -m emoji_fer predict|evaluate ...`.
+"""Command line: `emoji-fer predict|evaluate|video ...` (or `python -m emoji_fer ...`).
 
 predict  PATH... [--no-detect] [--top-k 3] [--detector hog|mtcnn|haar] [--model PATH]
-         prints a JSON list, one entry per path: {"path", "faces", "whole_image",
-         "message", "error"}; exit status 2 if any path could not be read.
+         prints a JSON list, one entry per path: {"schema_version", "path", "faces",
+         "whole_image", "message", "error"}; exit status 2 if any path could not be read.
 evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
          accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
 video    PATH [--fps 2] [--csv FILE] [--plot PNG] [--annotate FILE.webm|.mp4] [--smoothing S]
@@ -20,8 +20,10 @@ from emoji_fer.labels import LABELS
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m emoji_fer",
-                                     description="Facial expressions as emoji (FER-2013 CNN).")
+    from emoji_fer import __version__
+
+    parser = argparse.ArgumentParser(prog="emoji-fer", description="Facial expressions as emoji (FER-2013 CNN).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("predict", help="classify the faces in image files, print JSON")
@@ -29,7 +31,8 @@ def build_parser():
     p.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
     p.add_argument("--top-k", type=int, default=3, choices=range(1, len(LABELS) + 1), metavar="K")
     p.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
-    p.add_argument("--model", help="a .keras model with its .json beside it (default: the shipped model)")
+    p.add_argument("--model", help="a model's .json, .tflite or .keras file, the others beside it "
+                                   "(default: the shipped model)")
     p.set_defaults(func=predict)
 
     e = sub.add_parser("evaluate", help="accuracy and per-class metrics on a FER-2013 split")
@@ -64,24 +67,25 @@ def _rate(text):
 
 def predict(args):
     from emoji_fer.images import ImageError
-    from emoji_fer.predictor import Predictor
+    from emoji_fer.predictor import SCHEMA_VERSION, Predictor
 
     predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
     results, failed = [], False
     for path in args.paths:
         try:
             out = predictor.predict(path, detect=not args.no_detect, top_k=args.top_k)
-            results.append({"path": path, **out, "error": None})
+            results.append({"schema_version": out.pop("schema_version"), "path": path, **out, "error": None})
         except ImageError as err:
             failed = True
-            results.append({"path": path, "faces": [], "whole_image": False, "message": None, "error": str(err)})
+            results.append({"schema_version": SCHEMA_VERSION, "path": path, "faces": [], "whole_image": False,
+                            "message": None, "error": str(err)})
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 2 if failed else 0
 
 
 def evaluate(args):
     from emoji_fer.evaluation import evaluate_split
-    from train.data import DatasetError
+    from emoji_fer.fer2013 import DatasetError
 
     try:
         report = evaluate_split(args.data_dir, args.split, args.model)
@@ -96,6 +100,7 @@ def evaluate(args):
 
 
 def video(args):
+    import importlib.util
     import os
 
     import cv2
@@ -107,6 +112,10 @@ def video(args):
 
     # FFmpeg's and OpenCV's own log lines ("moov atom not found") would only repeat the
     # error we print; FFmpeg reads this variable when a capture is first opened.
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        # Before decoding anything: a long video should not be analysed only to fail here.
+        print("error: --plot needs matplotlib: pip install 'emoji-fer[plot]'", file=sys.stderr)
+        return 2
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     cv2.setLogLevel(2)  # errors only
     try:

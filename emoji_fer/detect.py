@@ -1,7 +1,7 @@
 """Face detection: every face in an RGB image as a bounding box [x, y, w, h] in pixels.
 
 Three well-kept detectors that work offline from pip packages (no hub downloads).
-Faces found in ../shared/samples sample1..6 (`python -m emoji_fer.bench`, 2026-11-22):
+Faces found in ../shared/samples sample1..6 (`python scripts/bench.py`, 2026-11-22):
 
 - "hog" (default): dlib's HOG + linear SVM frontal-face detector (Dalal & Triggs 2005;
   King 2009, "Dlib-ml", JMLR), built into dlib. 3, 1, 3, 3, 5, 4 faces, none in
@@ -63,7 +63,11 @@ class _HOG:
 class _MTCNN:
     def __init__(self):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from mtcnn import MTCNN  # imports TensorFlow; only when this backend is chosen
+        try:
+            from mtcnn import MTCNN  # imports TensorFlow; only when this backend is chosen
+        except ImportError as err:
+            raise ImportError(f"the mtcnn detector needs the [mtcnn] extra: pip install 'emoji-fer[mtcnn]' ({err})") \
+                from None
 
         self._mtcnn = MTCNN(device="CPU:0")
 

@@ -22,17 +22,25 @@ class ImageError(ValueError):
     """The input is not a usable image; the message says why in words a user understands."""
 
 
-def load_rgb(source, max_side=MAX_SIDE):
+CHANNELS = ("RGB", "BGR")
+
+
+def load_rgb(source, max_side=MAX_SIDE, channels="RGB"):
     """Decode an image file, bytes or PIL image into RGB.
 
-    source: path (str/Path), bytes, PIL.Image, or (H, W[, 3|4]) uint8 array.
+    source: path (str/Path), bytes, PIL.Image, or (H, W[, 1|3|4]) uint8 array whose
+    colour channels are in `channels` order: "RGB" (Pillow, imageio, Gradio) or "BGR"
+    (OpenCV: cv2.imread, cv2.VideoCapture; BGRA for 4 channels). Files and PIL images
+    carry their own colour mode, so `channels` applies to arrays only.
     Returns (rgb, scale): rgb (H', W', 3) uint8 with max(H', W') <= max_side, and
     scale = original size / returned size (>= 1.0) to map boxes back to the original.
     Raises ImageError for missing, empty, non-image, truncated, corrupt, tiny or
-    absurdly large inputs.
+    absurdly large inputs; ValueError for a `channels` other than "RGB" or "BGR".
     """
+    if channels not in CHANNELS:
+        raise ValueError(f"channels must be one of {', '.join(CHANNELS)}, got {channels!r}")
     if isinstance(source, np.ndarray):
-        image = _from_array(source)
+        image = _from_array(source, channels)
     elif isinstance(source, Image.Image):
         image = source
     else:
@@ -104,11 +112,14 @@ def _as_rgb(image):
     return image.convert("RGB")
 
 
-def _from_array(arr):
+def _from_array(arr, channels):
     if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
         raise ImageError(f"array of shape {arr.shape} and dtype {arr.dtype} is not an (H, W[, 1|3|4]) uint8 image")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
+    elif arr.ndim == 3 and channels == "BGR":
+        # BGR -> RGB (BGRA -> RGBA): a copy, so the caller's frame is left as it was.
+        arr = np.ascontiguousarray(arr[..., [2, 1, 0, 3][:arr.shape[2]]])
     return Image.fromarray(arr)
 
 

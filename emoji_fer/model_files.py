@@ -1,17 +1,42 @@
 """Where models live and how their JSON metadata is read and written.
 
-A model is two files side by side: `<name>.keras` (Keras 3 format) and `<name>.json`
-(labels, emoji, preprocessing, training recipe, metrics). Every consumer takes the
-preprocessing from the JSON, never from its own copy.
+A model is files side by side, named by any one of them: `<name>.json` (labels, emoji,
+preprocessing, training recipe, metrics), `<name>.tflite` (the LiteRT export the
+Predictor serves) and, where training left it, `<name>.keras` (Keras 3 format, needed
+only to train, export or run in Keras). Every consumer takes the preprocessing from the
+JSON, never from its own copy.
+
+The shipped model: in an installed wheel its `.json` and `.tflite` are package data
+(`emoji_fer/models/`, found through importlib.resources); in a clone of the repository
+(an editable install, or run from the source tree) they are in `models/`, beside the
+`.keras` file.
 """
 
 import hashlib
 import json
+from importlib import resources
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = PACKAGE_ROOT / "models"
-DEFAULT_MODEL = MODELS_DIR / "emoji_fer.keras"
+SHIPPED_NAME = "emoji_fer"
+
+
+def shipped_model():
+    """Path of the shipped model's metadata, `emoji_fer.json` (its `.tflite` beside it):
+    the wheel's package data if installed so, else `models/` of the clone this package
+    is imported from. Raises ModelFileError if neither has it."""
+    packaged = resources.files("emoji_fer") / "models" / f"{SHIPPED_NAME}.json"
+    if packaged.is_file():
+        return Path(str(packaged))  # an installed wheel is unpacked on disk: a real path
+    clone = Path(__file__).resolve().parent.parent / "models" / f"{SHIPPED_NAME}.json"
+    if clone.is_file():
+        return clone
+    raise ModelFileError(f"the shipped model is missing: neither {packaged} nor {clone} exists "
+                         "(reinstall the package)")
+
+
+def keras_path(model_path):
+    """The Keras file of a model named by any of its files: x.json -> x.keras (not checked)."""
+    return Path(model_path).with_suffix(".keras")
 
 
 class ModelFileError(FileNotFoundError):
@@ -19,7 +44,8 @@ class ModelFileError(FileNotFoundError):
 
 
 def metadata_path(model_path):
-    """The JSON beside a model: models/x.keras -> models/x.json (a Path; not checked)."""
+    """The JSON of a model named by any of its files: models/x.keras -> models/x.json
+    (a Path; not checked)."""
     return Path(model_path).with_suffix(".json")
 
 

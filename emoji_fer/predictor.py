@@ -3,7 +3,9 @@
 Results follow the convention of the `fer` package, which users of `fer` and DeepFace
 know: a list of faces, each with a `box` [x, y, w, h] in pixels and a `scores` dict
 {label: probability} over the seven FER-2013 labels (summing to 1), plus `top`, the
-top-k labels with their emoji.
+top-k labels with their emoji. `detect_emotions` and `top_emotion` return exactly what
+the `fer` package's methods of the same names return, so a `fer` user switches by
+changing the import (fer 25.10.3, `fer/classes.py`).
 """
 
 import os
@@ -14,28 +16,34 @@ import numpy as np
 
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
-from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, model_tta, read_metadata
+from emoji_fer.model_files import ModelFileError, metadata_path, model_tta, read_metadata, shipped_model
 from emoji_fer.preprocessing import crop_face, to_input
 from emoji_fer.runtime import load_classifier
 
 WHOLE_IMAGE_MAX_SIDE = 96  # px: with no face found, an image this small is taken as a face crop
+# The version of the result dict that `predict` returns and the CLI and the demo's
+# /predict print as JSON. Raised when a key is removed or changes meaning (adding one
+# does not change it).
+SCHEMA_VERSION = 1
 
 
 class Predictor:
     """A trained FER-2013 model, loaded once, with the face detector.
 
-    model_path: a `.keras` file with its `.json` metadata beside it (default: the shipped
-    model). detector: "hog" (default, fast), "mtcnn" (finds more small and turned faces,
-    ~10x slower), "haar" (see emoji_fer/detect.py), or None to classify every image as
+    model_path: a model named by any of its files (`x.json`, `x.tflite` or `x.keras`,
+    side by side; default: $EMOJI_FER_MODEL, else the shipped model). detector: "hog"
+    (default, fast), "mtcnn" (finds more small and turned faces, ~10x slower; needs the
+    [mtcnn] extra), "haar" (see emoji_fer/detect.py), or None to classify every image as
     one face crop. runtime: "auto" (LiteRT when the model's `.tflite` export is there
     and fresh, else Keras), "litert" or "keras" (see emoji_fer/runtime.py); the one in
     use is `self.runtime`. Raises ModelFileError if the model or its metadata is missing.
     """
 
     def __init__(self, model_path=None, detector="hog", runtime="auto"):
-        model_path = Path(model_path or os.environ.get("EMOJI_FER_MODEL") or DEFAULT_MODEL)
-        if not model_path.is_file():
-            raise ModelFileError(f"model {model_path} not found")
+        model_path = Path(model_path or os.environ.get("EMOJI_FER_MODEL") or shipped_model())
+        if not model_path.is_file() or not metadata_path(model_path).is_file():
+            raise ModelFileError(f"model {model_path} not found (a model is its .json with its .tflite "
+                                 "and/or .keras beside it)")
         self.model_path = model_path
         self.metadata = read_metadata(model_path)
         self.preprocessing = self.metadata["preprocessing"]
@@ -77,18 +85,41 @@ class Predictor:
             return np.zeros((0, len(self.labels)), np.float32)
         return self._classify(faces)
 
-    def predict(self, image, detect=True, top_k=3):
+    def predict(self, image, detect=True, top_k=3, channels="RGB"):
         """Find and classify every face in one image.
 
-        image: path, bytes, PIL image or (H, W, 3) uint8 RGB array.
+        image: path, bytes, PIL image, or an (H, W[, 3|4]) uint8 array in RGB order
+        (channels="BGR" for OpenCV frames: cv2.imread, cv2.VideoCapture).
         detect: False treats the whole image as one face crop.
-        Returns {"faces": [face, ...], "whole_image": bool, "message": str or None}, each
-        face {"box": [x, y, w, h] in original pixels, "scores": {label: p},
-        "top": [{"label", "emoji", "score"}] * top_k}, largest face first.
-        Raises emoji_fer.images.ImageError for unusable images.
+        Returns {"schema_version": 1, "faces": [face, ...], "whole_image": bool,
+        "message": str or None}, each face {"box": [x, y, w, h] in original pixels,
+        "scores": {label: p}, "top": [{"label", "emoji", "score"}] * top_k}, largest
+        face first; p in [0, 1], summing to 1 over the seven labels.
+        Raises emoji_fer.images.ImageError for unusable images, ValueError for an
+        unknown `channels`.
         """
-        rgb, factor = load_rgb(image)
+        rgb, factor = load_rgb(image, channels=channels)
         return self.predict_rgb(rgb, factor, detect, top_k)
+
+    def detect_emotions(self, image, channels="RGB"):
+        """The `fer` package's result: [{"box": [x, y, w, h], "emotions": {label: p}}],
+        one dict per face, largest first; box in pixels (ints), p float in [0, 1] over
+        the seven FER-2013 labels (`fer` rounds them to 2 decimals; these are not
+        rounded). [] when no face is found. image and channels as in `predict`
+        (`fer` takes OpenCV's BGR arrays: pass channels="BGR" for those).
+        Raises emoji_fer.images.ImageError for unusable images."""
+        faces = self.predict(image, channels=channels)["faces"]
+        return [{"box": face["box"], "emotions": face["scores"]} for face in faces]
+
+    def top_emotion(self, image, channels="RGB"):
+        """(label, score) of the largest face's most likely expression, as the `fer`
+        package's `top_emotion` returns it; (None, None) when no face is found.
+        score: float in [0, 1]. Raises emoji_fer.images.ImageError for unusable images."""
+        faces = self.predict(image, top_k=1, channels=channels)["faces"]
+        if not faces:
+            return None, None
+        best = faces[0]["top"][0]
+        return best["label"], best["score"]
 
     def predict_rgb(self, rgb, factor=1.0, detect=True, top_k=3):
         """`predict` for an already decoded (H, W, 3) uint8 RGB image that was downscaled
@@ -108,11 +139,11 @@ class Predictor:
             gray = _gray(rgb)
             batch = np.stack([crop_face(gray, b, self.preprocessing) for b in boxes])
         else:
-            return {"faces": [], "whole_image": False, "message": "no face found"}
+            return {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
         probs = self.predict_faces(batch)
         faces = [self._face(box, p, factor, top_k) for box, p in zip(boxes, probs)]
         message = "no face detected; classified the whole image as one face crop" if whole and detect else None
-        return {"faces": faces, "whole_image": whole, "message": message}
+        return {"schema_version": SCHEMA_VERSION, "faces": faces, "whole_image": whole, "message": message}
 
     def _face(self, box, probs, factor, top_k):
         scores = {label: float(p) for label, p in zip(self.labels, probs)}

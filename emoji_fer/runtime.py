@@ -5,7 +5,7 @@ probabilities differ slightly (tested: >= 99 % top-1 agreement on PrivateTest).
 
 Why LiteRT (`ai-edge-litert`, Google's successor to `tf.lite.Interpreter`): at batch 1
 TensorFlow spends ~3 ms per call on its own overhead, and XNNPACK's int8 kernels use the
-CPU's dot-product units (figures in README "Results").
+CPU's dot-product units (figures in docs/benchmarks.md).
 """
 
 import logging
@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from emoji_fer.inference import in_batches
-from emoji_fer.model_files import ModelFileError, model_tta, sha256
+from emoji_fer.model_files import ModelFileError, keras_path, model_tta, sha256
 
 RUNTIMES = ("auto", "litert", "keras")
 log = logging.getLogger(__name__)
@@ -24,33 +24,41 @@ def load_classifier(model_path, metadata, runtime="auto"):
     """classify(faces (N, S, S, 1) float32 in [0, 1]) -> (N, 7) float32 probabilities,
     with the model's TTA ("inference.tta" in its metadata).
 
+    model_path: the model named by any of its files (emoji_fer.model_files).
     runtime: "litert" (the `.tflite` export recorded under "litert" in the metadata;
     ModelFileError if it is missing, broken or made from another `.keras` file,
-    ImportError without `ai-edge-litert`), "keras", or "auto" (LiteRT if its export is
-    there and fresh, else Keras, with a warning for a stale export or a missing LiteRT).
+    ImportError without `ai-edge-litert`), "keras" (the `.keras` file, with TensorFlow:
+    ModelFileError if there is none, as in an installed wheel, ImportError without
+    TensorFlow), or "auto" (LiteRT if its export is there and fresh, else Keras, with a
+    warning for a stale export or a missing LiteRT).
     Returns (classify, runtime name used).
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {RUNTIMES}")
     tta = model_tta(metadata)
+    keras_file = keras_path(model_path)
     if runtime != "keras":
         problem = litert_problem(model_path, metadata, tta)
         if problem is None:
             try:
                 return LiteRTClassifier(Path(model_path).with_name(metadata["litert"]["file"])), "litert"
             except ImportError as err:  # no ai-edge-litert wheel for this platform
-                if runtime == "litert":
+                if runtime == "litert" or not keras_file.is_file():
                     raise
                 problem = f"LiteRT is not installed ({err})"
-        elif runtime == "litert":
-            raise ModelFileError(f"{problem} (run: python -m convert --litert --model {model_path})")
+        elif runtime == "litert" or not keras_file.is_file():
+            raise ModelFileError(f"{problem} (run: python -m convert --litert --model {keras_file})")
         if "litert" in metadata:
             log.warning("%s; using the Keras model instead", problem)
-    return keras_classifier(model_path, metadata["preprocessing"]["input_size"], tta), "keras"
+    if not keras_file.is_file():
+        raise ModelFileError(f"{keras_file} not found: the Keras runtime needs the .keras file "
+                             "(the installed package ships only the LiteRT export; use runtime='auto')")
+    return keras_classifier(keras_file, metadata["preprocessing"]["input_size"], tta), "keras"
 
 
 def litert_problem(model_path, metadata, tta):
-    """Why the model's LiteRT export can't be used, or None if it can."""
+    """Why the model's LiteRT export can't be used, or None if it can. Freshness (the
+    export made from this `.keras` file) is checked only where the `.keras` file is there."""
     export = metadata.get("litert")
     if not export:
         return f"{model_path} has no LiteRT export"
@@ -59,20 +67,21 @@ def litert_problem(model_path, metadata, tta):
         return f"LiteRT export {path} not found"
     if export.get("tta") != tta:
         return f"LiteRT export {path} has TTA {export.get('tta')!r}, the model's metadata says {tta!r}"
-    if export.get("source_sha256") != sha256(model_path):
-        return f"LiteRT export {path} was made from another version of {Path(model_path).name}"
+    keras_file = keras_path(model_path)
+    if keras_file.is_file() and export.get("source_sha256") != sha256(keras_file):
+        return f"LiteRT export {path} was made from another version of {keras_file.name}"
     return None
 
 
 def keras_classifier(model_path, input_size, tta):
-    """Load the Keras model once and trace its classification function."""
+    """Load the Keras model (a `.keras` file) once and trace its classification function."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     from emoji_fer.inference import make_classifier
 
     try:
-        model = keras.models.load_model(model_path, compile=False)
+        model = keras.models.load_model(keras_path(model_path), compile=False)
     except (OSError, ValueError) as err:
         raise ModelFileError(f"cannot load model {model_path}: {err}") from None
     return make_classifier(model, input_size, tta)
@@ -81,7 +90,7 @@ def keras_classifier(model_path, input_size, tta):
 class LiteRTClassifier:
     """A LiteRT model (faces -> probabilities, TTA inside) in a LiteRT interpreter.
 
-    model: a `.tflite` path, or the flatbuffer as bytes (convert.litert.to_litert).
+    model: a `.tflite` path, or the flatbuffer as bytes (convert/litert.py's to_litert).
     threads: CPU threads for XNNPACK (default: all cores, at most 4). Calls are serialised: an interpreter holds one set
     of tensors. Raises ModelFileError if the file is not a valid LiteRT model.
     """

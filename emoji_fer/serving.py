@@ -97,7 +97,7 @@ def video_timeline(predictor, path, fps, annotate=False, progress=None):
         info = probe(path)
         if info.duration_s > VIDEO_MAX_S:
             raise VideoError(f"{name}: {info.duration_s / 60:.0f} min is longer than the demo's limit of "
-                             f"{VIDEO_MAX_S // 60} min; use `python -m emoji_fer video` instead")
+                             f"{VIDEO_MAX_S // 60} min; use the command `emoji-fer video` instead")
         folder = export_dir()
         annotated = folder / f"{Path(name).stem}-emoji.webm" if annotate else None
         timeline = analyse_video(predictor, path, fps, progress, annotated)

@@ -17,6 +17,7 @@ def test_predict_one_face_and_no_face(samples):
     code, out, err = predict(samples / "justin.jpg", samples / "no-faces.jpg")
     assert code == 0, err
     justin, cartoon = out
+    assert justin["schema_version"] == cartoon["schema_version"] == 1
     assert justin["error"] is None and len(justin["faces"]) == 1
     face = justin["faces"][0]
     assert face["top"][0]["label"] == "happy" and face["top"][0]["emoji"] == "😄"
@@ -32,6 +33,7 @@ def test_unreadable_file_gets_an_error_entry_and_exit_status_2(samples, tmp_path
     bad.write_text("not an image")
     code, out, _ = predict(bad, samples / "justin.jpg", tmp_path / "missing.png", "--top-k", "2")
     assert code == 2
+    assert all(e["schema_version"] == 1 for e in out)
     assert [e["path"] for e in out] == [str(bad), str(samples / "justin.jpg"), str(tmp_path / "missing.png")]
     assert "not an image" in out[0]["error"] and "no such file" in out[2]["error"]
     assert out[1]["error"] is None and len(out[1]["faces"][0]["top"]) == 2

@@ -27,6 +27,7 @@ def predict(client, path):
 
 def test_one_face(client, samples):
     annotated, top3, result = predict(client, samples / "justin.jpg")
+    assert result["schema_version"] == 1
     assert len(result["faces"]) == 1
     assert result["faces"][0]["top"][0]["label"] == "happy"
     assert top3["label"] == "😄 happy" and len(top3["confidences"]) == 3

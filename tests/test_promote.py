@@ -5,7 +5,8 @@ import csv
 import json
 import shutil
 
-from emoji_fer.model_files import DEFAULT_MODEL, read_metadata, sha256
+from convert import SHIPPED_KERAS
+from emoji_fer.model_files import read_metadata, sha256
 from tests.conftest import run_module
 
 
@@ -22,10 +23,10 @@ def copy_model(source, target, **changes):
 
 def test_promote_ships_only_a_better_model_and_all_its_files(tmp_path):
     shipped, candidate = tmp_path / "emoji_fer.keras", tmp_path / "cand.keras"
-    copy_model(DEFAULT_MODEL, shipped)
+    copy_model(SHIPPED_KERAS, shipped)
     before = {p.name: sha256(p) for p in tmp_path.iterdir()}
 
-    copy_model(DEFAULT_MODEL, candidate)  # equal on PublicTest: not better
+    copy_model(SHIPPED_KERAS, candidate)  # equal on PublicTest: not better
     refused = run_module("train.promote", str(candidate), "--to", str(shipped))
     assert refused.returncode != 0 and "not better" in refused.stderr and "Traceback" not in refused.stderr
     candidate.with_suffix(".tflite").unlink()
@@ -36,7 +37,7 @@ def test_promote_ships_only_a_better_model_and_all_its_files(tmp_path):
     work = tmp_path / "work"
     (work / "cand").mkdir(parents=True)
     (work / "cand" / "log.csv").write_text("epoch,val_accuracy\n0,0.5\n")
-    copy_model(DEFAULT_MODEL, candidate, public_gain=0.001, recipe={"work_dir": str(work), "name": "cand"})
+    copy_model(SHIPPED_KERAS, candidate, public_gain=0.001, recipe={"work_dir": str(work), "name": "cand"})
     done = run_module("train.promote", str(candidate), "--to", str(shipped))
     assert done.returncode == 0, done.stderr[-2000:]
     metadata = read_metadata(shipped)

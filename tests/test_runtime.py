@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from convert.litert import export_litert
-from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata
+from convert import SHIPPED_KERAS
+from emoji_fer.model_files import ModelFileError, read_metadata
 from emoji_fer.predictor import Predictor
 from emoji_fer.runtime import LiteRTClassifier, keras_classifier, litert_problem
 
@@ -20,7 +21,7 @@ N_FACES = 600
 @pytest.fixture(scope="module")
 def faces(fer_dir):
     from emoji_fer.preprocessing import scale
-    from train.data import load_fer2013
+    from emoji_fer.fer2013 import load_fer2013
 
     images, _ = load_fer2013(fer_dir, splits=("PrivateTest",))["PrivateTest"]
     return scale(images[:N_FACES, ..., None])
@@ -29,24 +30,24 @@ def faces(fer_dir):
 @pytest.fixture
 def model_copy(tmp_path):
     """The shipped model, metadata and LiteRT export copied to a scratch folder."""
-    meta = read_metadata(DEFAULT_MODEL)
-    for path in (DEFAULT_MODEL, DEFAULT_MODEL.with_suffix(".json"), DEFAULT_MODEL.with_name(meta["litert"]["file"])):
+    meta = read_metadata(SHIPPED_KERAS)
+    for path in (SHIPPED_KERAS, SHIPPED_KERAS.with_suffix(".json"), SHIPPED_KERAS.with_name(meta["litert"]["file"])):
         shutil.copy(path, tmp_path / path.name)
-    return tmp_path / DEFAULT_MODEL.name
+    return tmp_path / SHIPPED_KERAS.name
 
 
 def test_shipped_export_is_fresh_and_served():
-    meta = read_metadata(DEFAULT_MODEL)
-    problem = litert_problem(DEFAULT_MODEL, meta, meta["inference"]["tta"])
+    meta = read_metadata(SHIPPED_KERAS)
+    problem = litert_problem(SHIPPED_KERAS, meta, meta["inference"]["tta"])
     assert problem is None, f"{problem}: run python -m convert --litert"
     assert Predictor(detector=None).runtime == "litert"
 
 
 def test_litert_answers_like_keras_on_privatetest(faces):
-    meta = read_metadata(DEFAULT_MODEL)
+    meta = read_metadata(SHIPPED_KERAS)
     tta = meta["inference"]["tta"]
-    litert = LiteRTClassifier(DEFAULT_MODEL.with_name(meta["litert"]["file"]))(faces)
-    keras = keras_classifier(DEFAULT_MODEL, 48, tta)(faces)
+    litert = LiteRTClassifier(SHIPPED_KERAS.with_name(meta["litert"]["file"]))(faces)
+    keras = keras_classifier(SHIPPED_KERAS, 48, tta)(faces)
     assert litert.shape == keras.shape == (N_FACES, 7)
     assert (litert.argmax(1) == keras.argmax(1)).mean() >= 0.99
     assert np.abs(litert - keras).max() < 0.05
@@ -58,13 +59,13 @@ def test_float32_export_matches_keras_exactly(faces):
 
     from convert.litert import to_litert
 
-    model = keras.models.load_model(DEFAULT_MODEL, compile=False)
+    model = keras.models.load_model(SHIPPED_KERAS, compile=False)
     litert = LiteRTClassifier(to_litert(model, 48, "hflip", quantize="none"))(faces[:100])
-    np.testing.assert_allclose(litert, keras_classifier(DEFAULT_MODEL, 48, "hflip")(faces[:100]), atol=1e-5)
+    np.testing.assert_allclose(litert, keras_classifier(SHIPPED_KERAS, 48, "hflip")(faces[:100]), atol=1e-5)
 
 
 def test_batch_sizes_change_freely(faces):
-    classify = LiteRTClassifier(DEFAULT_MODEL.with_name(read_metadata(DEFAULT_MODEL)["litert"]["file"]))
+    classify = LiteRTClassifier(SHIPPED_KERAS.with_name(read_metadata(SHIPPED_KERAS)["litert"]["file"]))
     whole = classify(faces[:10])
     parts = np.concatenate([classify(faces[:1]), classify(faces[1:7]), classify(faces[7:10])])
     np.testing.assert_allclose(parts, whole, atol=1e-6)
@@ -150,3 +151,23 @@ def test_probabilities_by_tta_equal_each_modes_classifier():
         assert by_tta[mode].shape == (5, 7) and by_tta[mode].dtype == np.float32
         np.testing.assert_allclose(by_tta[mode], make_classifier(model, tta=mode)(faces), atol=1e-6)
     assert not np.allclose(by_tta["none"], by_tta["flip_shift_zoom"])
+
+
+def test_model_without_its_keras_file_is_served_by_litert(model_copy):
+    """As installed from the wheel: only the `.json` and `.tflite`. Any of its files names
+    it; the Keras runtime (and a fallback to it) says what is missing instead of failing later."""
+    model_copy.unlink()  # the .keras file
+    faces = np.random.default_rng(3).random((2, 48, 48, 1), dtype=np.float32)
+    by_json = Predictor(model_copy.with_suffix(".json"), detector=None)
+    by_tflite = Predictor(model_copy.with_suffix(".tflite"), detector=None)
+    assert by_json.runtime == by_tflite.runtime == "litert"
+    np.testing.assert_array_equal(by_json.predict_faces(faces), by_tflite.predict_faces(faces))
+    with pytest.raises(ModelFileError, match=r"\.keras not found"):
+        Predictor(model_copy.with_suffix(".json"), detector=None, runtime="keras")
+    meta = read_metadata(model_copy)
+    meta["inference"]["tta"] = "none" if meta["litert"]["tta"] != "none" else "hflip"
+    model_copy.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="has TTA"):  # no Keras model to fall back to
+        Predictor(model_copy.with_suffix(".json"), detector=None)
+    with pytest.raises(ModelFileError, match="not found"):
+        Predictor(model_copy.with_name("other.json"), detector=None)

