@@ -11,10 +11,10 @@ import os
 
 import gradio as gr
 
+from emoji_fer import Predictor
 from emoji_fer.detect import DETECTORS
 from emoji_fer.images import ImageError
 from emoji_fer.live import DEFAULT_RATE
-from emoji_fer.predictor import Predictor
 from emoji_fer.serving import analyze, live_frame, live_summary, video_timeline, write_export
 from emoji_fer.timeline import COLORS
 from emoji_fer.ui import ImageFile

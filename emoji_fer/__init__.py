@@ -1,8 +1,8 @@
 """Emoji the Possibilities: facial expressions as emoji, from a CNN trained on FER-2013.
 
     >>> from emoji_fer import Predictor
-    >>> Predictor().top_emotion("justin.jpg")
-    ('happy', 0.97...)
+    >>> Predictor().top_emotion("../shared/samples/justin.jpg")
+    ('happy', 0.694...)
 
 Public API (stable within a major version):
 - `Predictor`: loads the shipped model once (LiteRT, no TensorFlow), finds every face and

@@ -42,7 +42,7 @@ def test_small_crop_without_face_is_classified_whole(predictor, fer_dir):
 def test_large_image_without_face_is_not_classified_whole(predictor):
     flat = Image.new("RGB", (400, 300), (90, 140, 200))
     out = predictor.predict(flat)
-    assert out == {"faces": [], "whole_image": False, "message": "no face found"}
+    assert out == {"schema_version": 1, "faces": [], "whole_image": False, "message": "no face found"}
 
 
 def test_expand_box_adds_margin_and_clips():
