@@ -9,6 +9,11 @@ video    PATH [--fps 2] [--csv FILE] [--plot PNG] [--annotate FILE.webm|.mp4] [-
          the expression timeline of a video: CSV rows (time_s, faces, 7 probabilities of
          the main face) to --csv, or to stdout without it; a summary on stdout (stderr
          when the rows go there); a progress bar on stderr; exit status 2 for a bad video.
+feedback [--feedback-db URL] stats [--json] [--by day|week] | export DIR [--test-every 5]
+         | delete ID... | purge --before DATE
+         the feedback store (emoji_fer.feedback): model health per model version and
+         over time, export for `python -m train --extra-data DIR`, deletion, retention;
+         exit status 2 if the store cannot be opened.
 """
 
 import argparse
@@ -53,7 +58,35 @@ def build_parser():
     v.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
     v.add_argument("--model")
     v.set_defaults(func=video)
+
+    f = sub.add_parser("feedback", help="the feedback store: model health, export for refitting, delete, purge")
+    f.add_argument("--feedback-db", metavar="URL",
+                   help="SQLAlchemy URL (default: $EMOJI_FER_FEEDBACK_DB, else a SQLite file in the user's data folder)")
+    fsub = f.add_subparsers(dest="action", required=True)
+    s = fsub.add_parser("stats", help="accuracy, corrections, confusion, calibration, drift; per model and over time")
+    s.add_argument("--json", action="store_true", help="print every figure as JSON")
+    s.add_argument("--by", choices=("day", "week"), default="day", help="period of the figures over time")
+    s.add_argument("--model", help="the served model, for the reference label mix (default: the shipped model)")
+    x = fsub.add_parser("export", help="write the faces in FER-2013's folder layout, for train --extra-data")
+    x.add_argument("dir", metavar="DIR")
+    x.add_argument("--test-every", type=int, default=5, metavar="K",
+                   help="hold out rows whose id is divisible by K (default: 5, a 20 %% share)")
+    d = fsub.add_parser("delete", help="delete rows by id")
+    d.add_argument("ids", nargs="+", type=int, metavar="ID")
+    r = fsub.add_parser("purge", help="delete every row older than a date (retention)")
+    r.add_argument("--before", required=True, type=_date, metavar="DATE", help="YYYY-MM-DD or an ISO time (UTC)")
+    f.set_defaults(func=feedback)
     return parser
+
+
+def _date(text):
+    from datetime import datetime, timezone
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _rate(text):
@@ -136,6 +169,43 @@ def video(args):
     if args.plot:
         plot_figure(timeline, args.smoothing, title=args.path).savefig(args.plot)
     print(summary_text(timeline.summary()), file=sys.stdout if args.csv else sys.stderr)
+    return 0
+
+
+def feedback(args):
+    from emoji_fer.feedback import FeedbackStore, StoreUnavailable, export_folder
+
+    try:
+        store = FeedbackStore(args.feedback_db)
+    except StoreUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "stats":
+            from emoji_fer import health
+            from emoji_fer.model_files import read_metadata, shipped_model
+
+            reports = health.report_by_model(store.rows(), health.reference_mix(read_metadata(
+                args.model or shipped_model())), args.by)
+            if args.json:
+                print(json.dumps(reports, indent=2))
+            else:
+                print(health.summary_text(reports["all"]))
+                for sha, rep in reports["models"].items():
+                    print(f"\nmodel {sha[:12]}: {rep['n']} rows, accuracy {rep['accuracy']:.1%}, "
+                          f"ECE {rep['calibration']['ece']:.3f}")
+        elif args.action == "export":
+            if args.test_every < 2:
+                print("error: --test-every must be at least 2", file=sys.stderr)
+                return 2
+            counts = export_folder(store, args.dir, args.test_every)
+            print(f"wrote {counts['train']} faces to {args.dir}/train and {counts['test']} held out to {args.dir}/test")
+        elif args.action == "delete":
+            print(f"deleted {store.delete(args.ids)} of {len(args.ids)} rows")
+        elif args.action == "purge":
+            print(f"deleted {store.purge(args.before)} rows created before {args.before.isoformat()}")
+    finally:
+        store.close()
     return 0
 
 

@@ -8,6 +8,7 @@ the `fer` package's methods of the same names return, so a `fer` user switches b
 changing the import (fer 25.10.3, `fer/classes.py`).
 """
 
+import functools
 import os
 import threading
 from pathlib import Path
@@ -16,7 +17,8 @@ import numpy as np
 
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
-from emoji_fer.model_files import ModelFileError, metadata_path, model_tta, read_metadata, shipped_model
+from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, model_tta, read_metadata, sha256,
+                                   shipped_model)
 from emoji_fer.preprocessing import crop_face, to_input
 from emoji_fer.runtime import load_classifier
 
@@ -57,6 +59,11 @@ class Predictor:
         self._lock = threading.Lock()
 
     @property
+    def input_shape(self):
+        """(48, 48, 1): one face as the model takes it."""
+        return (self.preprocessing["input_size"],) * 2 + (1,)
+
+    @property
     def detector(self):
         # Built on first use: the CLI's --no-detect and `evaluate` never pay for it.
         if self._detector is None and self._detector_name:
@@ -79,7 +86,7 @@ class Predictor:
         Applies the model's test-time augmentation (metadata "inference.tta").
         """
         faces = np.asarray(faces, dtype=np.float32)
-        if faces.ndim != 4 or faces.shape[1:] != (self.preprocessing["input_size"],) * 2 + (1,):
+        if faces.ndim != 4 or faces.shape[1:] != self.input_shape:
             raise ValueError(f"faces must be (N, 48, 48, 1) float32, got {faces.shape}")
         if len(faces) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
@@ -125,8 +132,22 @@ class Predictor:
         """`predict` for an already decoded (H, W, 3) uint8 RGB image that was downscaled
         by `factor` (>= 1) from the original; boxes come back in original pixels.
         Thread-safe: concurrent calls run one at a time."""
+        return self.predict_rgb_with_inputs(rgb, factor, detect, top_k)[0]
+
+    def predict_rgb_with_inputs(self, rgb, factor=1.0, detect=True, top_k=3):
+        """(result, inputs): `predict_rgb`'s result and the model inputs it classified,
+        inputs (N, 48, 48, 1) float32 in [0, 1], row i being result["faces"][i]'s crop
+        exactly as the model saw it (what the feedback store keeps). Thread-safe."""
         with self._lock:
             return self._predict_rgb(rgb, factor, detect, top_k)
+
+    @functools.cached_property
+    def model_sha256(self):
+        """Hex SHA-256 of the file the runtime serves (the `.tflite` for LiteRT, the
+        `.keras` for Keras): the model's version in the feedback store."""
+        served = (self.model_path.with_name(self.metadata["litert"]["file"]) if self.runtime == "litert"
+                  else keras_path(self.model_path))
+        return sha256(served)
 
     def _predict_rgb(self, rgb, factor, detect, top_k):
         height, width = rgb.shape[:2]
@@ -139,11 +160,12 @@ class Predictor:
             gray = _gray(rgb)
             batch = np.stack([crop_face(gray, b, self.preprocessing) for b in boxes])
         else:
-            return {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
+            result = {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
+            return result, np.zeros((0, *self.input_shape), np.float32)
         probs = self.predict_faces(batch)
         faces = [self._face(box, p, factor, top_k) for box, p in zip(boxes, probs)]
         message = "no face detected; classified the whole image as one face crop" if whole and detect else None
-        return {"schema_version": SCHEMA_VERSION, "faces": faces, "whole_image": whole, "message": message}
+        return {"schema_version": SCHEMA_VERSION, "faces": faces, "whole_image": whole, "message": message}, batch
 
     def _face(self, box, probs, factor, top_k):
         scores = {label: float(p) for label, p in zip(self.labels, probs)}

@@ -1,0 +1,269 @@
+"""The feedback store: faces that users confirmed or corrected, kept for model health and
+refitting (roadmap v1.1 and v1.2).
+
+One row per confirmation or correction, written in one transaction: the face crop exactly
+as the model saw it (48x48 grayscale, PNG bytes in the row, so no file can be orphaned),
+the seven probabilities, the predicted and the given label, the model's version (the
+SHA-256 of the file it serves), the time (UTC), the source (photo, webcam, video, api) and
+an anonymous session id. Never the photo itself, nor the face's box or anything else
+that would point back to it.
+
+Storage is SQLAlchemy 2 (parameterised SQL throughout), on one URL:
+- default: a SQLite file in the user's data directory (platformdirs), with WAL (readers
+  do not block the writer) and a busy timeout (writers wait for each other instead of
+  failing with "database is locked");
+- `postgresql+psycopg://user:pass@host/db`: one store shared by several demo replicas.
+The schema is versioned with Alembic (emoji_fer/migrations), upgraded on open.
+"""
+
+import io
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import (JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, create_engine, delete,
+                        event, func, select)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from emoji_fer.labels import LABELS
+
+ENV_VAR = "EMOJI_FER_FEEDBACK_DB"
+SOURCES = ("photo", "webcam", "video", "api")
+SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another one before giving up
+CROP_SIDE = 48  # px
+
+
+# The schema as the code reads and writes it; emoji_fer/migrations creates and upgrades it
+# (a change here comes with a new migration there).
+metadata = MetaData()
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),  # UTC
+    Column("model_sha256", String(64), nullable=False, index=True),  # hex SHA-256 of the served model file
+    Column("source", String(16), nullable=False),  # one of SOURCES
+    Column("session_id", String(64), nullable=False),  # anonymous, random per browser session
+    Column("predicted", String(16), nullable=False),  # the model's top-1 label
+    Column("label", String(16), nullable=False),  # the label the user gave (== predicted: confirmed)
+    Column("probabilities", JSON, nullable=False),  # 7 floats in LABELS order
+    Column("crop_png", LargeBinary, nullable=False),  # the 48x48 grayscale model input, PNG
+)
+
+
+class FeedbackError(ValueError):
+    """Feedback that cannot be stored (bad label, no such face, ...); the message says why."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be opened or written; the message says which URL and why."""
+
+
+def default_url():
+    """The store's URL: $EMOJI_FER_FEEDBACK_DB, else a SQLite file in the user's data
+    directory (e.g. ~/.local/share/emoji-fer/feedback.sqlite3 on Linux), which no web
+    server of ours serves."""
+    if os.environ.get(ENV_VAR):
+        return os.environ[ENV_VAR]
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('emoji-fer')) / 'feedback.sqlite3'}"
+
+
+def crop_png(face):
+    """PNG bytes of one model input: face (48, 48, 1) or (48, 48) float32 in [0, 1]
+    (emoji_fer.preprocessing.scale of uint8 pixels, so the round trip is exact)."""
+    from PIL import Image
+
+    pixels = np.rint(np.asarray(face, np.float32).reshape(CROP_SIDE, CROP_SIDE) * 255.0).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def png_pixels(data):
+    """(48, 48) uint8 pixels of a stored crop."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("L"), np.uint8)
+
+
+class FeedbackStore:
+    """Open (creating or upgrading the schema) the store at `url` (default: default_url()).
+
+    Raises StoreUnavailable when the database cannot be opened or migrated: a missing
+    or read-only directory, a bad URL, a server that does not answer.
+    Thread-safe: each call uses its own connection from SQLAlchemy's pool.
+    """
+
+    def __init__(self, url=None):
+        self.url = url or default_url()
+        try:
+            if self.url.startswith("sqlite"):
+                self.engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+            self._migrate()
+        except (ArgumentError, SQLAlchemyError, ImportError, OSError, ValueError) as err:
+            raise StoreUnavailable(f"feedback store {self.safe_url}: {_first_line(err)}") from None
+
+    @property
+    def safe_url(self):
+        """The URL without its password, for messages and logs."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(unparsable URL)"
+
+    def _migrate(self):
+        from alembic import command
+        from alembic.config import Config
+
+        if self.url.startswith("sqlite:///"):
+            folder = Path(self.url.removeprefix("sqlite:///")).parent
+            if not folder.is_dir():
+                raise OSError(f"folder {folder} does not exist")
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def add(self, crop, probabilities, predicted, label, model_sha256, source, session_id=None, now=None):
+        """Store one confirmation (label == predicted) or correction; returns its id (int).
+
+        crop: (48, 48, 1) float32 in [0, 1], the model's input. probabilities: 7 floats
+        in LABELS order. predicted, label: names from LABELS. source: one of SOURCES.
+        Raises FeedbackError for a bad label or source, StoreUnavailable if the write fails.
+        """
+        for name, value in (("predicted", predicted), ("label", label)):
+            if value not in LABELS:
+                raise FeedbackError(f"{name} {value!r} is not one of the seven labels: {', '.join(LABELS)}")
+        if source not in SOURCES:
+            raise FeedbackError(f"source {source!r} is not one of {', '.join(SOURCES)}")
+        probabilities = [float(p) for p in probabilities]
+        if len(probabilities) != len(LABELS):
+            raise FeedbackError(f"expected {len(LABELS)} probabilities, got {len(probabilities)}")
+        row = {"created_at": now or datetime.now(timezone.utc), "model_sha256": model_sha256, "source": source,
+               "session_id": (session_id or "")[:64], "predicted": predicted, "label": label,
+               "probabilities": probabilities, "crop_png": crop_png(crop)}
+        try:
+            with self.engine.begin() as connection:  # one transaction: the row and its crop, or nothing
+                return int(connection.execute(feedback.insert().returning(feedback.c.id), row).scalar_one())
+        except SQLAlchemyError as err:
+            raise StoreUnavailable(f"could not store feedback in {self.safe_url}: {_first_line(err)}") from None
+
+    def rows(self, model_sha256=None, since=None, with_crops=False, limit=None, corrections_only=False):
+        """Rows as dicts (id, created_at, model_sha256, source, session_id, predicted,
+        label, probabilities, and crop_png if with_crops), newest first."""
+        columns = [c for c in feedback.c if with_crops or c.name != "crop_png"]
+        query = select(*columns).order_by(feedback.c.id.desc())
+        if model_sha256:
+            query = query.where(feedback.c.model_sha256 == model_sha256)
+        if since is not None:
+            query = query.where(feedback.c.created_at >= since)
+        if corrections_only:
+            query = query.where(feedback.c.label != feedback.c.predicted)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [_as_utc(dict(r._mapping)) for r in connection.execute(query)]
+
+    def count(self):
+        """Number of rows."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(feedback)).scalar_one())
+
+    def delete(self, ids):
+        """Delete rows by id (an int or a list); returns how many were deleted."""
+        ids = [int(i) for i in (ids if isinstance(ids, (list, tuple, set)) else [ids])]
+        with self.engine.begin() as connection:
+            return connection.execute(delete(feedback).where(feedback.c.id.in_(ids))).rowcount
+
+    def purge(self, before):
+        """Delete every row created before `before` (a datetime; naive means UTC): the
+        retention limit. Returns how many were deleted."""
+        if before.tzinfo is None:
+            before = before.replace(tzinfo=timezone.utc)
+        with self.engine.begin() as connection:
+            return connection.execute(delete(feedback).where(feedback.c.created_at < before)).rowcount
+
+    def close(self):
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")  # ms
+    cursor.execute("PRAGMA synchronous=FULL")  # an answered post survives a power cut, not just a kill
+    cursor.close()
+
+
+def _as_utc(row):
+    # SQLite gives back naive datetimes (stored as UTC); make every backend's the same.
+    created = row.get("created_at")
+    if created is not None and created.tzinfo is None:
+        row["created_at"] = created.replace(tzinfo=timezone.utc)
+    return row
+
+
+def _first_line(err):
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def submit(store, predictor, image, face_index, label, source="api", session_id=None, channels="RGB"):
+    """Confirm or correct one face of a photo: the server's own prediction is stored.
+
+    The photo is classified again here (a client's probabilities or crops are never
+    trusted); face_index 0 is the largest face. image: as Predictor.predict takes it.
+    label: the expression the user says the face shows (one of LABELS; == the model's
+    top-1 is a confirmation). Returns {"id": int, "predicted": label, "label": label}.
+    Raises FeedbackError (label not one of the seven, no face, no such face index),
+    emoji_fer.images.ImageError (not a usable image), StoreUnavailable (write failed);
+    nothing is stored in any of these cases.
+    """
+    from emoji_fer.images import load_rgb
+
+    label = str(label).strip().lower() if label is not None else ""
+    if label not in LABELS:
+        raise FeedbackError(f"label {label!r} is not one of the seven: {', '.join(LABELS)}")
+    try:
+        face_index = int(face_index)
+    except (TypeError, ValueError):
+        raise FeedbackError(f"face index {face_index!r} is not a whole number") from None
+    rgb, factor = load_rgb(image, channels=channels)
+    result, inputs = predictor.predict_rgb_with_inputs(rgb, factor)
+    faces = result["faces"]
+    if not faces:
+        raise FeedbackError("no face found in the photo: nothing was stored")
+    if not 0 <= face_index < len(faces):
+        raise FeedbackError(f"no face number {face_index}: the photo has {len(faces)} "
+                            f"(0 is the largest{f', {len(faces) - 1} the smallest' if len(faces) > 1 else ''})")
+    face = faces[face_index]
+    predicted = face["top"][0]["label"]
+    row_id = store.add(inputs[face_index], [face["scores"][name] for name in LABELS], predicted, label,
+                       predictor.model_sha256, source, session_id)
+    return {"id": row_id, "predicted": predicted, "label": label}
+
+
+def export_folder(store, out_dir, test_every=5):
+    """Write every stored face in the FER-2013 Kaggle folder layout, for `python -m train
+    --extra-data DIR`: DIR/train/<label>/Feedback_<id>.png, and the held-out share
+    DIR/test/<label>/FeedbackTest_<id>.png for ids divisible by `test_every` (a split
+    by id, so it never changes as rows are added). <label> is the label the user gave.
+    Returns {"train": count, "test": count}. Files already there are overwritten.
+    """
+    out_dir = Path(out_dir)
+    counts = {"train": 0, "test": 0}
+    for row in store.rows(with_crops=True):
+        held_out = row["id"] % test_every == 0
+        folder = out_dir / ("test" if held_out else "train") / row["label"]
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{'FeedbackTest' if held_out else 'Feedback'}_{row['id']}.png"
+        (folder / name).write_bytes(row["crop_png"])
+        counts["test" if held_out else "train"] += 1
+    return counts
