@@ -173,7 +173,12 @@ def video(args):
 
 
 def feedback(args):
-    from emoji_fer.feedback import FeedbackStore, StoreUnavailable, export_folder
+    try:
+        from emoji_fer.feedback import FeedbackStore, StoreUnavailable, export_folder
+    except ImportError as err:  # the base install has no SQLAlchemy
+        print(f"error: the feedback store needs the [feedback] extra: pip install 'emoji-fer[feedback]' ({err})",
+              file=sys.stderr)
+        return 2
 
     try:
         store = FeedbackStore(args.feedback_db)
