@@ -16,16 +16,19 @@ Storage is SQLAlchemy 2 (parameterised SQL throughout), on one URL:
 The schema is versioned with Alembic (emoji_fer/migrations), upgraded on open.
 """
 
+import contextlib
 import io
 import os
+import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import (JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, create_engine, delete,
-                        event, func, select)
+                        event, func, select, text)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from emoji_fer.labels import LABELS
 
@@ -33,6 +36,9 @@ ENV_VAR = "EMOJI_FER_FEEDBACK_DB"
 SOURCES = ("photo", "webcam", "video", "api")
 SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another one before giving up
 CROP_SIDE = 48  # px
+MIGRATION_ATTEMPTS = 5  # SQLite replicas racing to create the schema: the losers retry
+_MIGRATION_LOCK = threading.Lock()
+_ADVISORY_KEY = 0x656D6F6A69  # "emoji": the PostgreSQL advisory lock of schema migrations
 
 
 # The schema as the code reads and writes it; emoji_fer/migrations creates and upgrades it
@@ -73,10 +79,17 @@ def default_url():
 
 def crop_png(face):
     """PNG bytes of one model input: face (48, 48, 1) or (48, 48) float32 in [0, 1]
-    (emoji_fer.preprocessing.scale of uint8 pixels, so the round trip is exact)."""
+    (emoji_fer.preprocessing.scale of uint8 pixels, so the round trip is exact).
+    Raises FeedbackError for another shape or values outside [0, 1]."""
     from PIL import Image
 
-    pixels = np.rint(np.asarray(face, np.float32).reshape(CROP_SIDE, CROP_SIDE) * 255.0).astype(np.uint8)
+    try:
+        face = np.asarray(face, np.float32).reshape(CROP_SIDE, CROP_SIDE)
+    except (TypeError, ValueError):
+        raise FeedbackError(f"the crop must be {CROP_SIDE}x{CROP_SIDE} values in [0, 1]") from None
+    if not np.all(np.isfinite(face)) or face.min() < 0 or face.max() > 1:
+        raise FeedbackError(f"the crop must be {CROP_SIDE}x{CROP_SIDE} values in [0, 1]")
+    pixels = np.rint(face * 255.0).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(pixels, mode="L").save(buf, format="PNG", optimize=True)
     return buf.getvalue()
@@ -95,19 +108,27 @@ class FeedbackStore:
 
     Raises StoreUnavailable when the database cannot be opened or migrated: a missing
     or read-only directory, a bad URL, a server that does not answer.
-    Thread-safe: each call uses its own connection from SQLAlchemy's pool.
+    Thread-safe: each call uses its own connection from SQLAlchemy's pool. Every method
+    raises StoreUnavailable when the database fails under it.
     """
 
     def __init__(self, url=None):
         self.url = url or default_url()
+        self.engine = None
         try:
             if self.url.startswith("sqlite"):
+                path = self.url.partition(":///")[2]
+                if not path or path == ":memory:":
+                    # An in-memory database would lose every row, and differ per thread.
+                    raise ValueError("a SQLite store needs a file: sqlite:////absolute/path/feedback.sqlite3")
                 self.engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
             self._migrate()
         except (ArgumentError, SQLAlchemyError, ImportError, OSError, ValueError) as err:
+            if self.engine is not None:
+                self.engine.dispose()
             raise StoreUnavailable(f"feedback store {self.safe_url}: {_first_line(err)}") from None
 
     @property
@@ -115,7 +136,7 @@ class FeedbackStore:
         """The URL without its password, for messages and logs."""
         try:
             return make_url(self.url).render_as_string(hide_password=True)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
             return "(unparsable URL)"
 
     def _migrate(self):
@@ -128,71 +149,100 @@ class FeedbackStore:
                 raise OSError(f"folder {folder} does not exist")
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        # Alembic's context is one per process: stores opened by several threads at once
+        # migrate one after the other. Replicas (other processes) starting together on an
+        # empty database would race to create the tables: PostgreSQL serialises them with
+        # an advisory lock held for the migration's transaction; SQLite retries, and the
+        # loser then finds the schema at head and has nothing to do.
+        with _MIGRATION_LOCK:
+            for attempt in range(MIGRATION_ATTEMPTS):
+                try:
+                    with self.engine.begin() as connection:
+                        if connection.dialect.name == "postgresql":
+                            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, "head")
+                    return
+                except OperationalError:
+                    if self.engine.dialect.name != "sqlite" or attempt == MIGRATION_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.1 * (attempt + 1))
 
     def add(self, crop, probabilities, predicted, label, model_sha256, source, session_id=None, now=None):
         """Store one confirmation (label == predicted) or correction; returns its id (int).
 
-        crop: (48, 48, 1) float32 in [0, 1], the model's input. probabilities: 7 floats
-        in LABELS order. predicted, label: names from LABELS. source: one of SOURCES.
-        Raises FeedbackError for a bad label or source, StoreUnavailable if the write fails.
+        crop: (48, 48, 1) or (48, 48) float32 in [0, 1], the model's input.
+        probabilities: 7 finite floats in [0, 1], in LABELS order. predicted, label:
+        names from LABELS. model_sha256: 64 hex digits. source: one of SOURCES.
+        now: the row's time (default: now; a naive datetime is taken as UTC).
+        Raises FeedbackError for any of these out of range, StoreUnavailable if the write
+        fails; nothing is stored in either case.
         """
         for name, value in (("predicted", predicted), ("label", label)):
             if value not in LABELS:
                 raise FeedbackError(f"{name} {value!r} is not one of the seven labels: {', '.join(LABELS)}")
         if source not in SOURCES:
             raise FeedbackError(f"source {source!r} is not one of {', '.join(SOURCES)}")
-        probabilities = [float(p) for p in probabilities]
-        if len(probabilities) != len(LABELS):
-            raise FeedbackError(f"expected {len(LABELS)} probabilities, got {len(probabilities)}")
-        row = {"created_at": now or datetime.now(timezone.utc), "model_sha256": model_sha256, "source": source,
-               "session_id": (session_id or "")[:64], "predicted": predicted, "label": label,
-               "probabilities": probabilities, "crop_png": crop_png(crop)}
         try:
+            probabilities = np.asarray(probabilities, np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise FeedbackError("probabilities must be numbers") from None
+        if len(probabilities) != len(LABELS) or not np.all(np.isfinite(probabilities)) \
+                or probabilities.min() < 0 or probabilities.max() > 1:
+            raise FeedbackError(f"expected {len(LABELS)} probabilities in [0, 1], got {len(probabilities)} values: "
+                                f"{probabilities.tolist()}")
+        if not (isinstance(model_sha256, str) and len(model_sha256) == 64
+                and all(c in "0123456789abcdef" for c in model_sha256)):
+            raise FeedbackError("model_sha256 must be 64 lower-case hex digits")
+        row = {"created_at": _utc(now or datetime.now(timezone.utc)), "model_sha256": model_sha256,
+               "source": source, "session_id": (session_id or "")[:64], "predicted": predicted, "label": label,
+               "probabilities": probabilities.tolist(), "crop_png": crop_png(crop)}
+        with self._failing_as_unavailable("store feedback in"):
             with self.engine.begin() as connection:  # one transaction: the row and its crop, or nothing
                 return int(connection.execute(feedback.insert().returning(feedback.c.id), row).scalar_one())
-        except SQLAlchemyError as err:
-            raise StoreUnavailable(f"could not store feedback in {self.safe_url}: {_first_line(err)}") from None
 
     def rows(self, model_sha256=None, since=None, with_crops=False, limit=None, corrections_only=False):
-        """Rows as dicts (id, created_at, model_sha256, source, session_id, predicted,
-        label, probabilities, and crop_png if with_crops), newest first."""
+        """Rows as dicts (id, created_at (aware, UTC), model_sha256, source, session_id,
+        predicted, label, probabilities (7 floats), and crop_png if with_crops), newest first."""
         columns = [c for c in feedback.c if with_crops or c.name != "crop_png"]
         query = select(*columns).order_by(feedback.c.id.desc())
         if model_sha256:
             query = query.where(feedback.c.model_sha256 == model_sha256)
         if since is not None:
-            query = query.where(feedback.c.created_at >= since)
+            query = query.where(feedback.c.created_at >= _utc(since))
         if corrections_only:
             query = query.where(feedback.c.label != feedback.c.predicted)
-        if limit:
+        if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._failing_as_unavailable("read"), self.engine.connect() as connection:
             return [_as_utc(dict(r._mapping)) for r in connection.execute(query)]
 
     def count(self):
         """Number of rows."""
-        with self.engine.connect() as connection:
+        with self._failing_as_unavailable("read"), self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(feedback)).scalar_one())
 
     def delete(self, ids):
         """Delete rows by id (an int or a list); returns how many were deleted."""
         ids = [int(i) for i in (ids if isinstance(ids, (list, tuple, set)) else [ids])]
-        with self.engine.begin() as connection:
+        with self._failing_as_unavailable("delete from"), self.engine.begin() as connection:
             return connection.execute(delete(feedback).where(feedback.c.id.in_(ids))).rowcount
 
     def purge(self, before):
         """Delete every row created before `before` (a datetime; naive means UTC): the
         retention limit. Returns how many were deleted."""
-        if before.tzinfo is None:
-            before = before.replace(tzinfo=timezone.utc)
-        with self.engine.begin() as connection:
-            return connection.execute(delete(feedback).where(feedback.c.created_at < before)).rowcount
+        with self._failing_as_unavailable("purge"), self.engine.begin() as connection:
+            return connection.execute(delete(feedback).where(feedback.c.created_at < _utc(before))).rowcount
 
     def close(self):
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _failing_as_unavailable(self, what):
+        try:
+            yield
+        except SQLAlchemyError as err:
+            raise StoreUnavailable(f"could not {what} {self.safe_url}: {_first_line(err)}") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -203,11 +253,17 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _utc(when):
+    """An aware UTC datetime: naive ones are taken as UTC, aware ones converted. Stored
+    so, SQLite (which keeps no offset) and PostgreSQL give back the same instant."""
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
 def _as_utc(row):
-    # SQLite gives back naive datetimes (stored as UTC); make every backend's the same.
-    created = row.get("created_at")
-    if created is not None and created.tzinfo is None:
-        row["created_at"] = created.replace(tzinfo=timezone.utc)
+    # SQLite gives back naive datetimes (stored as UTC), PostgreSQL aware ones in the
+    # session's time zone: make every backend's the same.
+    if row.get("created_at") is not None:
+        row["created_at"] = _utc(row["created_at"])
     return row
 
 
