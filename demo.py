@@ -1,9 +1,13 @@
 """Emoji the Possibilities: the Gradio demo (also the Hugging Face Space's entry point).
 
 python demo.py [--port 7860] [--share] [--model models/emoji_fer.json]
+               [--feedback-db URL | --no-feedback] [--admin-password PASSWORD]
 The model loads once at start-up; every request reuses it. Tabs: a photo, the live
-webcam timeline, a video file's timeline. API: /predict (photo), /live (one webcam frame
-of the caller's session), /live_csv, /live_reset, /video.
+webcam timeline, a video file's timeline, Model health. Under a photo or the webcam,
+users may confirm or correct the emoji (stored only when they press a button). API:
+/predict (photo), /live (one webcam frame of the caller's session), /live_csv,
+/live_reset, /video, /feedback. With an admin password, /admin shows the latest
+corrections (behind a login); the rest stays public.
 """
 
 import argparse
@@ -13,11 +17,14 @@ import gradio as gr
 
 from emoji_fer import Predictor
 from emoji_fer.detect import DETECTORS
+from emoji_fer.feedback import ENV_VAR as FEEDBACK_DB_ENV
 from emoji_fer.images import ImageError
 from emoji_fer.live import DEFAULT_RATE
-from emoji_fer.serving import analyze, live_frame, live_summary, video_timeline, write_export
+from emoji_fer.serving import (FeedbackDesk, analyze, live_frame, live_summary, store_files, video_timeline,
+                               write_export)
 from emoji_fer.timeline import COLORS
-from emoji_fer.ui import ImageFile
+from emoji_fer.ui import (ADMIN_PASSWORD_ENV, ADMIN_PATH, FEEDBACK_CONCURRENCY, FEEDBACK_ERRORS, ImageFile,
+                          admin_app, confirm_label, face_picker, feedback_buttons, feedback_reply, health_tab, serve)
 from emoji_fer.video import DEFAULT_FPS, VideoError
 
 TITLE = "Emoji the Possibilities: facial expressions as emoji"
@@ -28,8 +35,9 @@ LIVE_SESSIONS = 16  # webcam streams served at once (a stream holds its worker w
 LIVE_TIME_LIMIT = 900  # s of server time per stream (frames cost ~5-60 ms each: an hour or more of webcam)
 STATE_TTL = 3600  # s: a session's timeline is freed an hour after its last update (or when the tab closes)
 # Sessions Gradio keeps (least recently used dropped first; its default is 10,000). Each
-# holds its live timeline (<= 0.5 MB, emoji_fer.live.MAX_ROWS) and Gradio's copies of the
-# latest outputs (a plot of <= 400 points), so this bounds the server's memory.
+# holds its live timeline (<= 0.5 MB, emoji_fer.live.MAX_ROWS), with feedback on its
+# latest sampled webcam frame (0.9 MB at 640x480, for the feedback buttons), and Gradio's
+# copies of the latest outputs (a plot of <= 400 points), so this bounds the server's memory.
 SESSIONS_KEPT = 1000
 
 
@@ -46,7 +54,11 @@ def plot_data(timeline, smoothing):
     return timeline.plot_frame(smoothing)
 
 
-def build_demo(predictor):
+def build_demo(predictor, desk=None, admin=False):
+    """The public demo. desk: a FeedbackDesk (None or desk.enabled False: no feedback UI
+    at all); admin: whether the admin app is served (the Model health tab says so)."""
+    feedback = desk is not None and desk.enabled
+
     def predict(image):
         try:
             return analyze(predictor, image)
@@ -55,7 +67,8 @@ def build_demo(predictor):
 
     def live(frame, rate, smoothing, session):
         try:
-            session, update = live_frame(predictor, session, frame, rate)
+            # With feedback on, the session keeps its latest sampled frame for the buttons.
+            session, update = live_frame(predictor, session, frame, rate, keep_frame=feedback and desk.on)
         except ImageError as err:
             raise gr.Error(str(err)) from None
         if update is None:  # before the next sample is due: leave the display as it is
@@ -82,6 +95,26 @@ def build_demo(predictor):
             raise gr.Error(str(err)) from None
         return plot_data(timeline, smoothing), summary, csv_path, annotated, timeline
 
+    # Gradio's session_hash: random per browser tab (or gradio_client session), nothing
+    # that identifies a person; it only tells which rows came from the same visit.
+    def photo_handler(label):  # label None: confirm the top emoji shown
+        def handler(image, face, shown, request: gr.Request):
+            face = 0 if face is None else face  # no prediction yet: the main face
+            return feedback_reply(desk.submit_image, image, face, label, request.session_hash, "photo", shown)
+        return handler
+
+    def webcam_handler(label):
+        def handler(session, face, request: gr.Request):
+            face = 0 if face is None else face  # an emptied number box: the main face
+            return feedback_reply(desk.submit_webcam, session, face, label, request.session_hash)
+        return handler
+
+    def api_feedback(image, face_index, label, request: gr.Request):
+        try:
+            return desk.submit_image(image, face_index, label, request.session_hash, "api")
+        except FEEDBACK_ERRORS as err:
+            raise gr.Error(str(err)) from None
+
     # delete_cache: uploads older than an hour are removed hourly, so disk use stays bounded.
     with gr.Blocks(title="Emoji the Possibilities", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
@@ -93,9 +126,19 @@ def build_demo(predictor):
                 with gr.Column():
                     annotated = gr.AnnotatedImage(label="Faces")
                     top3 = gr.Label(num_top_classes=3, label="Main face: top-3")
-            faces = gr.JSON(label="All faces (box [x, y, w, h], scores, top-3)")
-            button.click(predict, inputs=image, outputs=[annotated, top3, faces], api_name="predict")
-            image.upload(predict, inputs=image, outputs=[annotated, top3, faces], api_name=False)
+                    faces = gr.JSON(label="All faces (box [x, y, w, h], scores, top-3)", render=False)
+                    if feedback and desk.on:
+                        face = gr.Dropdown([], label="Face (the number on its box; 0 = the largest)", render=False)
+                        confirm = feedback_buttons(face, photo_handler, [image, face, faces])
+                    elif feedback:
+                        gr.Markdown(f"**Feedback is off**: {desk.off_reason}")
+            faces.render()
+            predicted = [button.click(predict, inputs=image, outputs=[annotated, top3, faces], api_name="predict"),
+                         image.upload(predict, inputs=image, outputs=[annotated, top3, faces], api_name=False)]
+            if feedback and desk.on:
+                for event in predicted:  # the picker lists the faces just found (not part of /predict's outputs)
+                    event.then(face_picker, faces, [face, confirm], api_name=False, show_progress="hidden")
+                face.input(confirm_label, [faces, face], confirm, api_name=False, show_progress="hidden")
 
         with gr.Tab("Live webcam"):
             session = gr.State(None, time_to_live=STATE_TTL)
@@ -114,6 +157,12 @@ def build_demo(predictor):
                     now = gr.Label(num_top_classes=3, label="Now: top-3")
                     live_plot = timeline_plot("Expression timeline")
                     live_text = gr.Markdown(live_summary(None))
+                    if feedback and desk.on:
+                        live_face = gr.Number(0, precision=0, minimum=0, render=False,
+                                              label="Face (0 = the largest) in the latest sample, shown in Now")
+                        feedback_buttons(live_face, webcam_handler, [session, live_face])
+                    elif feedback:
+                        gr.Markdown(f"**Feedback is off**: {desk.off_reason}")
             live_io = dict(inputs=[webcam, rate, live_smoothing, session], outputs=[now, live_plot, live_text, session],
                            concurrency_id="live", concurrency_limit=LIVE_SESSIONS, show_progress="hidden")
             # stream_every 0.25 s lets the rate go up to 4 Hz; the rate itself is applied
@@ -149,6 +198,17 @@ def build_demo(predictor):
                           outputs=[video_plot, video_text, video_file, video_out, video_state], api_name="video")
             video_smoothing.change(plot_data, [video_state, video_smoothing], video_plot, api_name=False,
                                    show_progress="hidden")
+
+        if feedback and desk.on:
+            health_tab(desk, admin_served=admin)
+        # After the tabs: components between two gr.Tab would split them into two tab rows.
+        if feedback:
+            # /feedback for API users: the photo, the face number, the label. The server
+            # classifies the photo again and stores its own result (emoji_fer.feedback.submit).
+            api_inputs = [ImageFile(type="filepath", visible=False), gr.Number(0, precision=0, visible=False),
+                          gr.Textbox(visible=False)]
+            gr.Button(visible=False).click(api_feedback, api_inputs, gr.JSON(visible=False), api_name="feedback",
+                                           concurrency_id="feedback", concurrency_limit=FEEDBACK_CONCURRENCY)
     return demo
 
 
@@ -160,10 +220,27 @@ def main():
     parser.add_argument("--model", help="a model's .json, .tflite or .keras file, the others beside it "
                                            "(default: the shipped model)")
     parser.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
+    parser.add_argument("--feedback-db", metavar="URL",
+                        help=f"the feedback store's SQLAlchemy URL (default: ${FEEDBACK_DB_ENV}, else a SQLite file "
+                             "in the user's data folder)")
+    parser.add_argument("--no-feedback", action="store_true",
+                        help="no feedback buttons, no /feedback endpoint, no Model health tab")
+    parser.add_argument("--admin-password", default=os.environ.get(ADMIN_PASSWORD_ENV),
+                        help=f"serve the corrections gallery at {ADMIN_PATH} behind this password, user admin "
+                             f"(default: ${ADMIN_PASSWORD_ENV}, which keeps it out of the process list; "
+                             "none: not served)")
     args = parser.parse_args()
     predictor = Predictor(args.model, detector=args.detector).warm_up()
-    build_demo(predictor).queue().launch(server_name=args.host, server_port=args.port, share=args.share,
-                                         state_session_capacity=SESSIONS_KEPT)
+    # A store that cannot be opened leaves feedback off (the page says why); the demo runs.
+    desk = FeedbackDesk(predictor, args.feedback_db, enabled=not args.no_feedback)
+    if desk.enabled and not desk.on:
+        print(f"* Feedback is off: {desk.off_reason}", flush=True)
+        if args.admin_password:
+            print(f"* {ADMIN_PATH} is not served: it shows the feedback store", flush=True)
+    admin = admin_app(desk) if desk.on and args.admin_password else None
+    serve(build_demo(predictor, desk, admin=admin is not None), args.host, args.port, admin=admin,
+          admin_password=args.admin_password, share=args.share, blocked_paths=store_files(desk.url),
+          state_session_capacity=SESSIONS_KEPT)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """What the Gradio demo shows, independent of Gradio itself: for a photo, the boxes with
 their top emoji, the main face's top-3 and the per-face JSON; for the webcam and video
-tabs, the expression timeline (plot data, summary, CSV file)."""
+tabs, the expression timeline (plot data, summary, CSV file); for the feedback buttons,
+the /feedback endpoint, the Model health tab and the admin gallery, the FeedbackDesk."""
 
+import io
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from emoji_fer.images import ImageError, load_rgb
+from emoji_fer.labels import EMOJI
 from emoji_fer.live import LiveSession
 from emoji_fer.timeline import summary_text
 from emoji_fer.video import VideoError, analyse_video, probe
@@ -30,10 +33,14 @@ def analyze(predictor, image, top_k=3):
     rgb, factor = _load(image)
     result = predictor.predict_rgb(rgb, factor, top_k=top_k)
     boxes = []
-    for face in result["faces"]:
+    several = len(result["faces"]) > 1
+    for i, face in enumerate(result["faces"]):
         x, y, w, h = (round(v / factor) for v in face["box"])
         best = face["top"][0]
-        boxes.append(((x, y, x + w, y + h), f"{best['emoji']} {best['label']} {best['score']:.0%}"))
+        # With several faces each box says its number, the face_index of the feedback
+        # buttons and of /feedback (0 = the largest, as in the JSON list).
+        number = f"#{i} " if several else ""
+        boxes.append(((x, y, x + w, y + h), f"{number}{best['emoji']} {best['label']} {best['score']:.0%}"))
     return (rgb, boxes), _main_top(result), result
 
 
@@ -52,22 +59,37 @@ def _main_top(result):
     return {f"{t['emoji']} {t['label']}": t["score"] for t in result["faces"][0]["top"]}
 
 
-def live_frame(predictor, session, image, rate):
+class FeedbackLiveSession(LiveSession):
+    """A LiveSession that can also keep its latest sampled frame (decoded RGB, as the
+    model saw it) and that frame's result, so that the Live tab's feedback buttons
+    confirm or correct what the viewer was just shown. In memory only, one frame per
+    session (0.9 MB at 640x480): a new sample replaces it, Reset drops it."""
+
+    def reset(self):
+        super().reset()
+        self.frame = None
+        self.result = None
+
+
+def live_frame(predictor, session, image, rate, keep_frame=False):
     """One webcam frame of a live session.
 
-    session: a LiveSession or None (a new one is made); image: a frame as a file path
-    or an (H, W, 3) uint8 RGB array (what the streaming gr.Image(type="numpy") sends);
-    rate: samples per second (Hz). Returns (session, update): update is None when the frame
-    came before the next sample was due (the display stays as it is), else a dict
-    {"top": {"😄 happy": p, ...} or "no face", "summary": markdown text} for the sample
-    just taken. Raises ImageError for an unusable frame.
+    session: a LiveSession or None (a new FeedbackLiveSession is made); image: a frame as
+    a file path or an (H, W, 3) uint8 RGB array (what the streaming gr.Image(type="numpy")
+    sends); rate: samples per second (Hz); keep_frame: keep each sampled frame and its
+    result in the session (for feedback). Returns (session, update): update is None when
+    the frame came before the next sample was due (the display stays as it is), else a
+    dict {"top": {"😄 happy": p, ...} or "no face", "summary": markdown text} for the
+    sample just taken. Raises ImageError for an unusable frame.
     """
-    session = session or LiveSession()
+    session = session or FeedbackLiveSession()
     if image is None or not session.due(rate):
         return session, None
     rgb, factor = _load(image)
     result = predictor.predict_rgb(rgb, factor)
     session.record(result, rate)
+    if keep_frame:
+        session.frame, session.result = rgb, result
     return session, {"top": _main_top(result) or "no face", "summary": live_summary(session)}
 
 
@@ -139,5 +161,247 @@ def export_dir():
     return Path(tempfile.mkdtemp(dir=_EXPORT_ROOT))
 
 
+# --- Feedback: confirm or correct a face, model health, the admin gallery (issue 29) ---
+
+GALLERY_SIZE = 60  # the admin gallery shows this many of the latest corrections
+THUMBNAIL_SIDE = 96  # px: the 48x48 crops are shown at twice their size (nearest neighbour, no blur)
+WHAT_IS_STORED = (
+    "Nothing is stored unless you press one of these buttons. A press stores: the face crop exactly as the "
+    "model saw it (48x48 grayscale), the seven probabilities, the predicted and the given label, the model's "
+    "version (the SHA-256 of its file), the time, the source (photo, webcam, video or api) and an anonymous "
+    "session id. Never the full photo or frame.")
+
+
+class FeedbackDesk:
+    """The demo's side of the feedback store: the store itself, or why there is none, and
+    what the feedback buttons, the /feedback endpoint, the Model health tab and the
+    admin gallery do with it.
+
+    predictor: the demo's Predictor (every submission classifies the photo again with it,
+    see emoji_fer.feedback.submit). url: the store's SQLAlchemy URL (default:
+    emoji_fer.feedback.default_url()). enabled=False (--no-feedback) opens nothing.
+    A store that cannot be opened does not stop the demo: `off_reason` says why
+    (StoreUnavailable's message, with no password in it) and `store` is None.
+    """
+
+    def __init__(self, predictor, url=None, enabled=True):
+        self.predictor = predictor
+        self.enabled = enabled
+        self.url = url
+        self.store, self.off_reason = None, None
+        if not enabled:
+            self.off_reason = "feedback is turned off (--no-feedback)"
+            return
+        from emoji_fer.feedback import StoreUnavailable
+
+        try:
+            self.store = open_store(url)
+            self.url = self.store.url
+        except StoreUnavailable as err:
+            self.off_reason = _redact(str(err), url)
+
+    @property
+    def on(self):
+        return self.store is not None
+
+    def _store(self):
+        if self.store is None:
+            from emoji_fer.feedback import StoreUnavailable
+
+            raise StoreUnavailable(f"feedback is off: {self.off_reason}")
+        return self.store
+
+    def submit_image(self, image, face_index, label, session_id=None, source="photo", shown=None):
+        """Confirm or correct face `face_index` (0 = the largest) of an uploaded photo
+        (its file path); returns emoji_fer.feedback.submit's {"id", "predicted", "label"}.
+        label None confirms: the label is the top-1 of that face in `shown`, the result
+        the page showed. Raises FeedbackError, ImageError (naming the file, never the
+        server's temp path) or StoreUnavailable; nothing is stored then."""
+        from emoji_fer.feedback import submit
+
+        store = self._store()
+        if image is None:
+            raise ImageError("no image given: upload a photo first")
+        if label is None:
+            label = top_label(shown, face_index)
+        try:
+            return submit(store, self.predictor, image, face_index, label, source, session_id)
+        except ImageError as err:
+            raise ImageError(str(err).replace(str(image), Path(str(image)).name)) from None
+
+    def submit_webcam(self, session, face_index, label, session_id=None):
+        """The same for the latest sampled frame of a live session (a FeedbackLiveSession
+        that kept its frames), source "webcam"; label None confirms that sample's top-1."""
+        from emoji_fer.feedback import FeedbackError, submit
+
+        store = self._store()
+        if session is None or getattr(session, "frame", None) is None:
+            raise FeedbackError("no webcam sample yet: start the webcam, then say whether the emoji is right")
+        if label is None:
+            label = top_label(session.result, face_index)
+        return submit(store, self.predictor, session.frame, face_index, label, "webcam", session_id)
+
+    def health(self, model="all", by="day"):
+        """health_view of every row in the store, against the served model's FER-2013
+        PrivateTest mix."""
+        from emoji_fer.health import reference_mix
+
+        return health_view(self._store(), reference_mix(self.predictor.metadata), model, by,
+                           served_sha256=self.predictor.model_sha256)
+
+    def corrections(self, limit=GALLERY_SIZE):
+        return latest_corrections(self._store(), limit)
+
+    def delete(self, row_id):
+        return delete_row(self._store(), row_id)
+
+
+def open_store(url=None):
+    """FeedbackStore(url), creating the default SQLite file's folder in the user's data
+    directory when that is the URL (a fresh machine or Space has none yet; a folder the
+    user names must exist). Raises StoreUnavailable."""
+    from emoji_fer.feedback import FeedbackStore, default_url
+
+    url = url or default_url()
+    if url.startswith("sqlite:///"):
+        from platformdirs import user_data_dir
+
+        folder = Path(user_data_dir("emoji-fer"))
+        if Path(url.removeprefix("sqlite:///")).parent == folder:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # FeedbackStore says the folder is missing, which is the message to show
+    return FeedbackStore(url)
+
+
+def store_files(url):
+    """The files of a SQLite store (the database, its WAL, shared-memory and journal
+    files), which the web server must never serve (passed to Gradio as blocked_paths);
+    [] for other databases."""
+    if not url or not url.startswith("sqlite:///") or url == "sqlite:///":
+        return []
+    db = Path(url.removeprefix("sqlite:///").split("?")[0]).resolve()
+    return [str(db)] + [f"{db}{suffix}" for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _redact(message, url):
+    """The message without the URL's password, should any driver quote it."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password if url else None
+    except Exception:  # noqa: BLE001 - an unparsable URL has no password to hide
+        password = None
+    return message.replace(password, "***") if password else message
+
+
+def top_label(result, face_index):
+    """The top-1 label of face `face_index` of a shown result: what "confirm" confirms."""
+    from emoji_fer.feedback import FeedbackError
+
+    faces = (result or {}).get("faces") or []
+    if not faces:
+        raise FeedbackError("no face to confirm in the latest result")
+    try:
+        index = int(face_index)
+    except (TypeError, ValueError):
+        raise FeedbackError(f"face number {face_index!r} is not a whole number") from None
+    if not 0 <= index < len(faces):
+        raise FeedbackError(f"no face number {index}: the latest result has {len(faces)} (0 is the largest)")
+    return faces[index]["top"][0]["label"]
+
+
+def face_choices(result):
+    """[("#0 (largest): 😄 happy 87 %", 0), ...] for the face picker, from a result dict."""
+    faces = (result or {}).get("faces") or []
+    return [(f"#{i}{' (largest)' if i == 0 and len(faces) > 1 else ''}: {f['top'][0]['emoji']} "
+             f"{f['top'][0]['label']} {f['top'][0]['score']:.0%}", i) for i, f in enumerate(faces)]
+
+
+def feedback_message(reply):
+    """What the page says after a stored confirmation or correction."""
+    predicted, label = reply["predicted"], reply["label"]
+    if predicted == label:
+        return f"Stored as #{reply['id']}: you confirmed {EMOJI[label]} {label}. Thank you!"
+    return (f"Stored as #{reply['id']}: the model said {EMOJI[predicted]} {predicted}, you said "
+            f"{EMOJI[label]} {label}. Thank you!")
+
+
+def health_view(store, reference=None, model="all", by="day", served_sha256=None):
+    """The Model health tab's content, from every row of a FeedbackStore.
+
+    reference: the served model's predicted-label mix on FER-2013 PrivateTest
+    (emoji_fer.health.reference_mix) or None; model: "all" or one model's SHA-256;
+    by: "day" or "week". Returns {"report": the emoji_fer.health report shown,
+    "reports": report_by_model's, "figures": emoji_fer.health_plots.figures of it,
+    "summary": markdown, "choices": [(label, value)] for the model picker ("all" first,
+    then each model's SHA-256 prefix with its row count, newest first)}.
+    Raises StoreUnavailable when the store cannot be read.
+    """
+    from emoji_fer import health, health_plots
+
+    rows = store.rows()
+    reports = health.report_by_model(rows, reference, by)
+    if model in (None, "", "all"):
+        rep = reports["all"]
+    else:
+        rep = reports["models"].get(model) or health.report([], reference, by)
+    choices = [(f"all models ({reports['all']['n']} rows)", "all")]
+    for sha, r in reports["models"].items():
+        choices.append((f"{sha[:12]} ({r['n']} rows{', served now' if sha == served_sha256 else ''})", sha))
+    return {"report": rep, "reports": reports, "figures": health_plots.figures(rep, by),
+            "summary": health_summary(rep, model, served_sha256), "choices": choices}
+
+
+def health_summary(rep, model="all", served_sha256=None):
+    """A few markdown lines of one report."""
+    which = "all models" if model in (None, "", "all") else f"model {model[:12]}"
+    if not rep["n"]:
+        return f"No feedback yet for {which}."
+    cal, mix = rep["calibration"], rep["mix"]
+    corrections = round(rep["correction_rate"] * rep["n"])
+    lines = [f"**{rep['n']} rows** for {which} ({corrections} corrections): accuracy **{rep['accuracy']:.1%}**, "
+             f"correction rate **{rep['correction_rate']:.1%}**; mean top-1 confidence {cal['mean_confidence']:.1%}, "
+             f"ECE {cal['ece']:.3f}"
+             + (f"; Jensen-Shannon distance of the predicted-label mix to FER-2013 PrivateTest "
+                f"{mix['js_distance']:.3f}" if mix["js_distance"] is not None else "") + "."]
+    if served_sha256:
+        lines.append(f"The demo serves model {served_sha256[:12]}.")
+    lines.append("The user's label counts as the truth. Users choose which faces to give feedback on, so these "
+                 "figures describe those faces, not a random sample.")
+    return "\n\n".join(lines)
+
+
+def latest_corrections(store, limit=GALLERY_SIZE):
+    """The latest corrections, newest first: ([(PIL image, "#12: 😄 happy -> 😢 sad"), ...],
+    [12, ...]). The crops go from the database to PIL images in memory."""
+    from PIL import Image
+
+    rows = store.rows(with_crops=True, limit=limit, corrections_only=True)
+    items = []
+    for row in rows:
+        with Image.open(io.BytesIO(row["crop_png"])) as im:
+            thumb = im.convert("L").resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.NEAREST)
+        p, g = row["predicted"], row["label"]
+        items.append((thumb, f"#{row['id']}: {EMOJI[p]} {p} -> {EMOJI[g]} {g}"))
+    return items, [row["id"] for row in rows]
+
+
+def delete_row(store, row_id):
+    """Delete one row by id; returns a message. Raises FeedbackError for no/unknown id."""
+    from emoji_fer.feedback import FeedbackError
+
+    try:
+        row_id = int(str(row_id).strip().lstrip("#"))
+    except (TypeError, ValueError):
+        raise FeedbackError("select a face in the gallery (or type its id) first") from None
+    if not store.delete(row_id):
+        raise FeedbackError(f"no row #{row_id} (already deleted?)")
+    return f"Deleted #{row_id}."
+
+
 __all__ = ["analyze", "live_frame", "live_summary", "video_timeline", "write_export", "export_dir",
-           "ImageError", "VideoError"]
+           "FeedbackLiveSession", "FeedbackDesk", "open_store", "store_files", "top_label", "face_choices",
+           "feedback_message", "health_view", "health_summary", "latest_corrections", "delete_row",
+           "WHAT_IS_STORED", "ImageError", "VideoError"]

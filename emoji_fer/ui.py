@@ -1,6 +1,13 @@
-"""Gradio building blocks of the demo (the wiring itself is in demo.py)."""
+"""Gradio building blocks of the demo (the wiring itself is in demo.py): the image
+input, the feedback buttons, the Model health tab, the admin app, and the server that
+serves the demo and the admin app side by side."""
 
 import gradio as gr
+
+from emoji_fer.feedback import FeedbackError, StoreUnavailable
+from emoji_fer.images import ImageError
+from emoji_fer.labels import EMOJI, LABELS
+from emoji_fer.serving import WHAT_IS_STORED, face_choices, feedback_message, top_label
 
 
 class ImageFile(gr.Image):
@@ -17,3 +24,213 @@ class ImageFile(gr.Image):
 
     def preprocess(self, payload):
         return None if payload is None else payload.path
+
+
+ADMIN_USER = "admin"
+ADMIN_PATH = "/admin"
+ADMIN_PASSWORD_ENV = "EMOJI_FER_ADMIN_PASSWORD"
+SHUTDOWN_GRACE_S = 5
+CONFIRM = "👍 Yes, the emoji is right"
+# What a feedback submission raises for a user's mistake or a store that is down: shown
+# as a gr.Error with its message; nothing was stored.
+FEEDBACK_ERRORS = (FeedbackError, ImageError, StoreUnavailable)
+FEEDBACK_CONCURRENCY = 4  # feedback events (buttons and /feedback) run at once; each classifies one photo
+
+
+def feedback_buttons(face, make_handler, inputs):
+    """The feedback panel: the face picker, a confirm button and the seven emoji buttons,
+    a status line, and what a press stores. face: the (unrendered) component picking the
+    face by number; make_handler(label) returns a button's event function (label None:
+    confirm), taking `inputs`. Returns the confirm button (the photo tab relabels it)."""
+    gr.Markdown("**Is the emoji right?** Confirm it, or pick the right one:")
+    with gr.Row():
+        face.render()
+        with gr.Column():
+            confirm = gr.Button(CONFIRM, variant="primary")
+    with gr.Row():
+        buttons = {label: gr.Button(f"{EMOJI[label]} {label}", size="sm", min_width=80) for label in LABELS}
+    status = gr.Markdown()
+    gr.Markdown(f"<small>{WHAT_IS_STORED}</small>")
+    # One concurrency group for every feedback event (the API's too).
+    io = dict(inputs=inputs, outputs=status, api_name=False, concurrency_id="feedback",
+              concurrency_limit=FEEDBACK_CONCURRENCY)
+    confirm.click(make_handler(None), **io)
+    for label, button in buttons.items():
+        button.click(make_handler(label), **io)
+    return confirm
+
+
+def feedback_reply(submit, *args):
+    """Run one FeedbackDesk submission; the page's message, or a gr.Error with the reason."""
+    try:
+        return feedback_message(submit(*args))
+    except FEEDBACK_ERRORS as err:
+        raise gr.Error(str(err)) from None
+
+
+def face_picker(result):
+    """After a prediction: the picker lists the faces found, the first one picked."""
+    choices = face_choices(result)
+    return gr.Dropdown(choices=choices, value=0 if choices else None), confirm_label(result, 0)
+
+
+def confirm_label(result, face):
+    """The confirm button names the emoji it confirms."""
+    try:
+        label = top_label(result, 0 if face is None else face)
+    except FeedbackError:
+        return gr.Button(value=CONFIRM)
+    return gr.Button(value=f"👍 Yes, {EMOJI[label]} {label} is right")
+
+
+def health_tab(desk, admin_served=False):
+    """The Model health tab (public aggregates of the feedback store): the model and
+    period pickers, a Refresh button, a summary and the four figures."""
+    def health(model, by):
+        try:
+            view = desk.health(model, by)
+        except StoreUnavailable as err:
+            raise gr.Error(str(err)) from None
+        values = [value for _, value in view["choices"]]
+        figures = view["figures"]
+        return (gr.Dropdown(choices=view["choices"], value=model if model in values else "all"), view["summary"],
+                figures["over_time"], figures["confusion"], figures["calibration"], figures["mix"])
+
+    with gr.Tab("Model health") as tab:
+        gr.Markdown(
+            "How the model does on the faces users confirmed or corrected: accuracy and corrections over time, "
+            "which expressions it confuses, whether its confidence matches its accuracy, and whether the "
+            "expressions it sees here differ from FER-2013's. "
+            + (f"Admins: the latest corrections (face crops) are at [{ADMIN_PATH}]({ADMIN_PATH}/)." if admin_served
+               else "The gallery of the latest corrections shows faces, so it is for an admin only; it is not "
+               "served: the demo was started without an admin password "
+               f"(`--admin-password` or `{ADMIN_PASSWORD_ENV}`)."))
+        with gr.Row():
+            model = gr.Dropdown([("all models", "all")], value="all", label="Model version (SHA-256 prefix)", scale=3)
+            by = gr.Radio(["day", "week"], value="day", label="Over time, by", scale=2)
+            with gr.Column(scale=1):
+                refresh = gr.Button("Refresh")
+        summary = gr.Markdown()
+        # The figures carry their own titles (a component label would cover them).
+        plot = dict(format="png", show_label=False)
+        over_time = gr.Plot(label="Accuracy and correction rate over time", **plot)
+        confusion = gr.Plot(label="Confusion matrix, precision and recall", **plot)
+        with gr.Row():
+            calibration = gr.Plot(label="Calibration (reliability diagram)", **plot)
+            mix = gr.Plot(label="Predicted-label mix against FER-2013", **plot)
+    # Computed when the tab is opened or refreshed, not at every page load: it reads every row.
+    gr.on([tab.select, refresh.click, model.input, by.input], health, [model, by],
+          [model, summary, over_time, confusion, calibration, mix], api_name=False, concurrency_id="health")
+
+
+def admin_app(desk):
+    """The admin app (served behind a login at ADMIN_PATH): the latest corrections as a
+    gallery of the stored crops, "predicted -> given" and id, with delete. API:
+    /corrections, /delete (row id)."""
+    def corrections():
+        try:
+            items, ids = desk.corrections()
+        except StoreUnavailable as err:
+            raise gr.Error(str(err)) from None
+        text = f"The {len(ids)} latest corrections, newest first." if ids else "No corrections yet."
+        return items, ids, text
+
+    def select(ids, evt: gr.SelectData):
+        return str(ids[evt.index])
+
+    def delete(row_id):
+        try:
+            message = desk.delete(row_id)
+        except (FeedbackError, StoreUnavailable) as err:
+            raise gr.Error(str(err)) from None
+        items, ids, _ = corrections()
+        return items, ids, message, ""
+
+    # The thumbnails go from the database to PIL images; Gradio writes them into its own
+    # cache to serve them, and delete_cache removes them within 20 minutes, so a deleted
+    # face does not linger there.
+    with gr.Blocks(title="Emoji the Possibilities: admin", delete_cache=(600, 600)) as admin:
+        gr.Markdown("# Latest corrections\nFaces users corrected: the crop the model saw (48x48), "
+                    "*predicted -> given*, and the row's id. Select one to delete its row from the store.")
+        gallery = gr.Gallery(label="Latest corrections", columns=8, height="auto", format="png",
+                             object_fit="contain", allow_preview=False)
+        ids = gr.State([])
+        with gr.Row(equal_height=True):
+            # A textbox, not gr.Number, which would show an empty selection as 0.
+            selected = gr.Textbox(label="Selected id", placeholder="select a face above, or type its id")
+            remove = gr.Button("Delete this row", variant="stop")
+            refresh = gr.Button("Refresh")
+        status = gr.Markdown()
+        gr.on([admin.load, refresh.click], corrections, outputs=[gallery, ids, status], api_name="corrections")
+        gallery.select(select, ids, selected, api_name=False)
+        remove.click(delete, selected, [gallery, ids, status, selected], api_name="delete")
+    return admin
+
+
+def serve(demo, host, port, admin=None, admin_password=None, share=False, blocked_paths=(),
+          state_session_capacity=10000):
+    """Serve the public demo at "/" and, if given, the admin Blocks at ADMIN_PATH behind
+    Gradio's login (user "admin", `admin_password`), from one FastAPI app run by uvicorn
+    until interrupted (SIGINT/SIGTERM).
+
+    Why not demo.launch(): launch() can only put one login in front of the whole app, and
+    the demo must stay public. Both apps are mounted with gr.mount_gradio_app, so "/"
+    serves exactly what launch() served: the page, /predict and the other API endpoints,
+    the Live tab's stream, gradio_client. The admin app is mounted first: Starlette tries
+    mounts in order and "/" matches every path. blocked_paths: files neither app may
+    serve (the feedback database). share: a gradio.live link, opened as launch() does.
+    """
+    import fastapi
+    import uvicorn
+
+    app = fastapi.FastAPI()
+    # show_error=False as in launch(): only gr.Error messages reach the page, not the
+    # text of unexpected exceptions (which may name server paths).
+    common = dict(server_name=host, server_port=port, blocked_paths=list(blocked_paths), show_error=False)
+    if admin is not None:
+        if not admin_password:
+            raise ValueError("the admin app needs a password")
+        admin.queue()
+        gr.mount_gradio_app(app, admin, path=ADMIN_PATH, auth=(ADMIN_USER, admin_password),
+                            auth_message="Emoji the Possibilities: admin (user name: admin)", **common)
+    demo.queue()
+    demo.state_session_capacity = state_session_capacity  # read when the app is created
+    gr.mount_gradio_app(app, demo, path="/", **common)
+    # On SIGTERM/SIGINT, requests in flight get SHUTDOWN_GRACE_S to finish; open streams
+    # (the Live tab, gradio_client's event streams) would otherwise hold the exit forever.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=SHUTDOWN_GRACE_S))
+    url_host = "localhost" if host == "0.0.0.0" else host
+    print(f"* Running on local URL:  http://{url_host}:{port}", flush=True)
+    if admin is not None:
+        print(f"* Admin (corrections gallery): http://{url_host}:{port}{ADMIN_PATH}/ (user {ADMIN_USER})", flush=True)
+    if share:
+        import threading
+
+        threading.Thread(target=_share_link, args=(server, host, port), daemon=True).start()
+    server.run()  # in the main thread, so uvicorn handles SIGINT/SIGTERM and shuts down cleanly
+
+
+def _share_link(server, host, port):
+    """Open a gradio.live tunnel to the local server once it listens, as launch(share=True)
+    does (the same gradio.networking call; not on Hugging Face Spaces)."""
+    import os
+    import secrets
+    import time
+
+    from gradio import networking
+
+    if os.environ.get("SPACE_ID"):
+        print("* --share is not supported on Hugging Face Spaces", flush=True)
+        return
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.1)
+    try:
+        url = networking.setup_tunnel(local_host=host, local_port=port, share_token=secrets.token_urlsafe(32),
+                                      share_server_address=None, share_server_tls_certificate=None)
+    except Exception as err:  # noqa: BLE001 - the local server keeps running without the link
+        print(f"* Could not create a share link: {err}", flush=True)
+        return
+    print(f"* Running on public URL: {url.replace('http://', 'https://', 1)}", flush=True)

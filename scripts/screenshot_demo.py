@@ -1,10 +1,14 @@
 """Screenshots of the running demo for the README, taken in real headless Chromium.
 
-python scripts/screenshot_demo.py [--url http://127.0.0.1:7860/] [--what photo|video|live]
+python scripts/screenshot_demo.py [--url http://127.0.0.1:7860/] [--what photo|video|live|health]
   photo: ../shared/samples/justin.jpg in the Photo tab          -> docs/demo.png
   video: ../shared/samples/woman2.mp4 analysed in the Video tab, smoothing 1 s -> docs/timeline.png
   live:  the Live webcam tab fed by Chromium's fake camera playing woman2.mp4 (converted
          to a .y4m file, the format the fake camera reads) for --seconds -> docs/live.png
+  health: first submits FEEDBACK_SEED (faces of the sample photos, confirmed or corrected)
+         through the demo's /feedback API, then the Model health tab  -> docs/health.png
+         (so run it against a demo on a throwaway store:
+         python demo.py --feedback-db sqlite:////tmp/health-demo.sqlite3)
 Needs `pip install playwright` and Debian's chromium (/usr/bin/chromium).
 """
 
@@ -19,7 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "samples"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
-OUT = {"photo": ROOT / "docs" / "demo.png", "video": ROOT / "docs" / "timeline.png", "live": ROOT / "docs" / "live.png"}
+OUT = {"photo": ROOT / "docs" / "demo.png", "video": ROOT / "docs" / "timeline.png", "live": ROOT / "docs" / "live.png",
+       "health": ROOT / "docs" / "health.png"}
+# (photo, face number, the label a user gives): 19 faces of the sample photos, 5 of them
+# corrections (faces the model calls happy with low confidence, given their second label).
+FEEDBACK_SEED = [("justin.jpg", 0, "happy"), ("sample1.jpg", 0, "happy"), ("sample1.jpg", 1, "happy"),
+                 ("sample1.jpg", 2, "sad"), ("sample2.jpg", 0, "sad"), ("sample3.jpg", 0, "happy"),
+                 ("sample3.jpg", 1, "neutral"), ("sample3.jpg", 2, "happy"), ("sample4.jpg", 0, "happy"),
+                 ("sample4.jpg", 1, "fear"), ("sample4.jpg", 2, "happy"), ("sample5.jpg", 0, "happy"),
+                 ("sample5.jpg", 1, "happy"), ("sample5.jpg", 2, "happy"), ("sample5.jpg", 3, "sad"),
+                 ("sample5.jpg", 4, "neutral"), ("sample6.jpg", 0, "happy"), ("sample6.jpg", 1, "happy"),
+                 ("sample6.jpg", 3, "neutral")]
 
 
 def write_y4m(video, path):
@@ -69,6 +83,18 @@ def live(page, args):
     page.wait_for_timeout(args.seconds * 1000)
 
 
+def health(page, args):
+    from gradio_client import Client, handle_file
+
+    client = Client(args.url, verbose=False)
+    for name, face, label in FEEDBACK_SEED:
+        client.predict(handle_file(str(SAMPLES / name)), face, label, api_name="/feedback")
+    page.reload()
+    page.get_by_role("tab", name="Model health").click()
+    page.get_by_text("correction rate").first.wait_for(timeout=60000)
+    page.wait_for_function("document.querySelectorAll('img[src^=\"data:image/png\"]').length >= 4", timeout=60000)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:7860/")
@@ -89,7 +115,7 @@ def main():
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(args.url)
-            {"photo": photo, "video": video, "live": live}[args.what](page, args)
+            {"photo": photo, "video": video, "live": live, "health": health}[args.what](page, args)
             page.wait_for_timeout(2000)
             out = args.out or OUT[args.what]
             page.screenshot(path=str(out), full_page=True)

@@ -123,9 +123,12 @@ def demo_server(*args):
     import tempfile
 
     port = free_port()
-    with tempfile.TemporaryFile("w+") as log:
+    with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory() as scratch:
+        # Without --feedback-db the demo would open the user's own store (in ~/.local/share):
+        # tests get a throwaway one instead.
+        env = {**os.environ, "EMOJI_FER_FEEDBACK_DB": f"sqlite:///{scratch}/feedback.sqlite3"}
         proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port), *args], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, text=True)
+                                stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
         try:
             url = f"http://127.0.0.1:{port}/"
             try:
