@@ -9,6 +9,10 @@ package, and for training in train/).
 Both give, per split, ``(images, labels)``: images ``(N, 48, 48)`` uint8 in [0, 255],
 labels ``(N,)`` int64 in 0..6 in the FER-2013 order of `emoji_fer.labels.LABELS`.
 Source: Goodfellow et al., 2013, arXiv:1307.0414.
+
+`load_feedback` reads the same folder layout as written by ``emoji-fer feedback export``:
+the faces users confirmed or corrected, ``Feedback_<id>.png`` (refit on them) and the
+held-out ``FeedbackTest_<id>.png`` (judge the refit on them), in the same arrays.
 """
 
 import csv
@@ -32,6 +36,15 @@ EXPECTED_LAYOUT = """Expected FER-2013 in one of two forms:
   original CSV:            fer2013.csv with header emotion,pixels,Usage
                            (pixels = 2304 space-separated values 0..255)
 Pass the folder or the CSV file with --data-dir, or set $""" + ENV_VAR + "."
+
+
+FEEDBACK_SPLITS = ("Feedback", "FeedbackTest")
+FEEDBACK_FOLDERS = {"Feedback": "train", "FeedbackTest": "test"}  # where the export puts each split
+
+EXPECTED_FEEDBACK_LAYOUT = """Expected a feedback export (emoji-fer feedback export DIR):
+  DIR/train/<class>/Feedback_<id>.png       faces to refit on (48x48 grayscale)
+  DIR/test/<class>/FeedbackTest_<id>.png    held-out faces (id % 5 == 0)
+  <class> in: """ + ", ".join(LABELS)
 
 
 class DatasetError(ValueError):
@@ -116,6 +129,63 @@ def _read_face(file):
         if gray.size != (SIDE, SIDE):
             gray = gray.resize((SIDE, SIDE), Image.BILINEAR)
         return np.asarray(gray, np.uint8)
+
+
+def load_feedback(path):
+    """Load a feedback export folder (`EXPECTED_FEEDBACK_LAYOUT`).
+
+    Returns {"Feedback": (images, labels), "FeedbackTest": (images, labels)}: images
+    (N, 48, 48) uint8 in [0, 255], labels (N,) int64 in 0..6 (`LABELS` order), files in
+    sorted order per class; a split with no faces is ((0, 48, 48), (0,)) empty arrays.
+    Images of another size are resized (bilinear) and colour ones made grayscale, as for
+    FER-2013. Not cached (unlike `load_fer2013`): an export is small and changes often.
+    Raises DatasetError for a missing folder, a folder without any face, a file or folder
+    that is not part of the layout (another prefix, a split in the other's folder, an
+    unknown class), or a file that cannot be decoded as an image (the message names it).
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DatasetError(f"Feedback folder {root} does not exist.\n{EXPECTED_FEEDBACK_LAYOUT}")
+    files = _list_feedback(root)
+    by_split = {s: ([], []) for s in FEEDBACK_SPLITS}
+    for file, split, label in files:
+        images, labels = by_split[split]
+        images.append(_read_feedback_face(file))
+        labels.append(label)
+    return {s: (np.stack(x) if x else np.zeros((0, SIDE, SIDE), np.uint8), np.asarray(y, np.int64))
+            for s, (x, y) in by_split.items()}
+
+
+def _list_feedback(root):
+    """[(file, split, label)] of a feedback export, checked against its layout."""
+    files = []
+    for split, sub in FEEDBACK_FOLDERS.items():
+        if not (root / sub).is_dir():
+            continue
+        for folder in sorted((root / sub).iterdir()):
+            if folder.name.startswith("."):
+                continue  # .DS_Store and the like, left by file managers
+            if not folder.is_dir() or folder.name not in LABELS:
+                raise DatasetError(f"{folder} is not a class folder: under {sub}/ the export writes only "
+                                   f"folders named after a label.\n{EXPECTED_FEEDBACK_LAYOUT}")
+            label = LABELS.index(folder.name)
+            files += [(p, split, label) for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+    if not files:
+        raise DatasetError(f"No feedback faces under {root}.\n{EXPECTED_FEEDBACK_LAYOUT}")
+    for file, split, _ in files:
+        # A held-out face in train/ would be trained on and then judged on: refuse any mix-up.
+        if file.name.split("_", 1)[0] != split:
+            raise DatasetError(f"{file} does not belong in {FEEDBACK_FOLDERS[split]}/: files there are "
+                               f"named {split}_<id>.png.\n{EXPECTED_FEEDBACK_LAYOUT}")
+    return files
+
+
+def _read_feedback_face(file):
+    """(48, 48) uint8 of one exported face; DatasetError naming the file if it is no image."""
+    try:
+        return _read_face(file)
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise DatasetError(f"{file} is not a readable image ({err}).") from None
 
 
 def _load_csv(file):

@@ -28,7 +28,7 @@ def test_promote_ships_only_a_better_model_and_all_its_files(tmp_path):
 
     copy_model(SHIPPED_KERAS, candidate)  # equal on PublicTest: not better
     refused = run_module("train.promote", str(candidate), "--to", str(shipped))
-    assert refused.returncode != 0 and "not better" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.returncode == 2 and "not better" in refused.stderr and "Traceback" not in refused.stderr
     candidate.with_suffix(".tflite").unlink()
     missing = run_module("train.promote", str(candidate), "--to", str(shipped), "--force")
     assert missing.returncode != 0 and "cand.tflite" in missing.stderr

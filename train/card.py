@@ -45,7 +45,7 @@ def render(meta):
         "",
         "FER-2013 (Goodfellow et al. 2013, arXiv:1307.0414), Kaggle folder layout: fitted on "
         "Training (28,709 faces), choices (epoch or SWA window, TTA) made on PublicTest (3,589), "
-        "reported on PrivateTest (3,589).",
+        "reported on PrivateTest (3,589)." + feedback_data(meta),
         "",
         "## Recipe",
         "",
@@ -71,7 +71,9 @@ def render(meta):
         "## Metrics",
         "",
         f"As served (Predictor: {serving(meta)}, TTA {meta['inference']['tta']}): PrivateTest accuracy "
-        f"**{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} (PublicTest {public['accuracy']:.2%}).",
+        f"**{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} (PublicTest {public['accuracy']:.2%}"
+        + (f"; held-out feedback FeedbackTest {meta['metrics']['FeedbackTest']['accuracy']:.2%} of "
+           f"{meta['metrics']['FeedbackTest']['n']}" if "FeedbackTest" in meta["metrics"] else "") + ").",
         "",
         *tta_table(meta),
         "| label | precision | recall | F1 | support |",
@@ -88,6 +90,16 @@ def render(meta):
     lines += ["", f"![confusion matrix]({meta['name']}_confusion.png)",
               f"![training curves]({meta['name']}_curves.png)", "", LIMITS]
     return "\n".join(lines)
+
+
+def feedback_data(meta):
+    """The Data section's sentence on --extra-data (faces users confirmed or corrected), or ""."""
+    extra = meta["recipe"].get("extra_data")
+    if not extra:
+        return ""
+    return (f" Also fitted on {extra['Feedback']:,} faces that users of the demo confirmed or corrected "
+            f"(`{extra['path']}`, each repeated {meta['recipe']['extra_weight']} times per epoch); "
+            f"{extra['FeedbackTest']:,} more were held out (FeedbackTest).")
 
 
 def precision(meta):

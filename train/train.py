@@ -1,12 +1,13 @@
 """Train the expression CNN on FER-2013: Training to fit, PublicTest to select the
 epoch, PrivateTest to report (the standard protocol, Goodfellow et al. 2013).
 
-The story: load the splits -> tf.data pipelines (augmentation in the pipeline) ->
+The story: load the splits (with --extra-data, also the faces users confirmed or corrected,
+repeated --extra-weight times) -> tf.data pipelines (augmentation in the pipeline) ->
 build and compile the CNN (SGD + Nesterov, cosine decay, label smoothing, class
 weights) -> fit with a backup every epoch (resumable), the best-on-PublicTest checkpoint
 and, with --swa-epochs K, the weights of the last K epochs -> take the best epoch or the
-average of the last K (SWA, train/swa.py) -> evaluate on PrivateTest -> write model,
-metadata, LiteRT export and plots.
+average of the last K (SWA, train/swa.py) -> evaluate on PrivateTest (and the held-out
+FeedbackTest faces) -> write model, metadata, LiteRT export and plots.
 """
 
 import csv
@@ -30,7 +31,7 @@ from emoji_fer.model_files import ModelFileError, read_metadata, sha256, write_m
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
-from emoji_fer.fer2013 import load_fer2013
+from emoji_fer.fer2013 import load_feedback, load_fer2013
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
 from train.swa import SNAPSHOT_DIR, TailSums, swa_weights
@@ -50,7 +51,11 @@ def train(args):
     keras.utils.set_random_seed(seed)
 
     data = load_fer2013(args.data_dir)
+    if args.extra_data:
+        data.update(load_feedback(args.extra_data))
+        print(describe_extra_data(args.extra_data, data, args.extra_weight)["summary"], flush=True)
     x_train, y_train = subsample(*data["Training"], args.limit, args.seed)  # the same faces on resume
+    x_train, y_train = with_feedback(x_train, y_train, data, args.extra_weight)
     train_ds = make_dataset(x_train, training_targets(x_train, y_train, args), args.batch_size,
                             weights=sample_weights(y_train, args.class_weight_power),
                             training=True, seed=seed, cutmix=args.cutmix)
@@ -207,6 +212,30 @@ def subsample(x, y, limit, seed):
         return x, y
     idx = np.random.default_rng(seed).permutation(len(x))[:limit]
     return x[idx], y[idx]
+
+
+def with_feedback(images, labels, data, weight):
+    """The training faces with data's "Feedback" split (load_feedback) appended, each of its
+    faces `weight` times (--extra-weight): a few hundred faces among 28,709 would hardly move
+    the weights in a short fine-tune. The copies differ in training, as each batch goes
+    through the augmentation. Returns (images (N, 48, 48) uint8, labels (N,) int64), the
+    inputs unchanged when there is no Feedback split."""
+    if "Feedback" not in data:
+        return images, labels
+    x, y = data["Feedback"]
+    return np.concatenate([images, np.repeat(x, weight, axis=0)]), np.concatenate([labels, np.repeat(y, weight)])
+
+
+def describe_extra_data(path, data, weight):
+    """What the recipe records about --extra-data: {"path" (as given), "Feedback" and
+    "FeedbackTest" (face counts), "per_label" {split: {label: count}}, "summary" (one line
+    for the log)}; `weight` (--extra-weight, in the recipe already) only goes into the summary."""
+    counts = {s: len(data[s][1]) for s in ("Feedback", "FeedbackTest")}
+    per_label = {s: dict(zip(LABELS, np.bincount(data[s][1], minlength=NUM_CLASSES).tolist()))
+                 for s in ("Feedback", "FeedbackTest")}
+    summary = (f"--extra-data {path}: {counts['Feedback']} Feedback faces (each {weight} times per epoch), "
+               f"{counts['FeedbackTest']} held-out FeedbackTest faces")
+    return {"path": str(path), **counts, "per_label": per_label, "summary": summary}
 
 
 def training_targets(images, labels, args):
@@ -366,6 +395,8 @@ def finish(args, work, data, seconds):
     if args.swa_epochs:
         first, last = swa_window(args)
         print(f"SWA: averaging the weights of epochs {first}-{last}, re-estimating batch norm", flush=True)
+        # On FER-2013 Training alone, also with --extra-data: the few feedback faces would barely
+        # move the statistics, and python -m train.swa_windows re-estimates them the same way.
         swa_weights(model, work / SNAPSHOT_DIR, first, last, scale(data["Training"][0][..., None]), seed=args.seed)
     else:
         model.set_weights(keras.models.load_model(work / "best.keras").get_weights())
@@ -375,18 +406,19 @@ def finish(args, work, data, seconds):
     history = read_log(work / "log.csv")
     # Described before saving: --init or --teacher may name the file this run overwrites.
     description = describe(args, model, history, seconds,
-                           precision_by_epochs(work / PRECISION_LOG, len(history)))
+                           precision_by_epochs(work / PRECISION_LOG, len(history)), data)
     model.save(model_path)
     write_metadata(model_path, description)
     export_litert(model_path)  # what the Predictor serves; records itself in the JSON
     predictor = Predictor(model_path, detector=None, runtime="litert")
     reports, by_tta = {}, {}
-    for split in ("PublicTest", "PrivateTest"):
+    for split in ("PublicTest", "PrivateTest", *held_out_feedback(data)):
         x, y = data[split]
         faces = scale(x[..., None])
         reports[split] = classification_report(y, predictor.predict_faces(faces).argmax(1), split)
-        by_tta[split] = {tta: float((probs.argmax(1) == y).mean())
-                         for tta, probs in probabilities_by_tta(model, faces).items()}
+        if split != "FeedbackTest":  # TTA is chosen on PublicTest: the few feedback faces add noise, not a choice
+            by_tta[split] = {tta: float((probs.argmax(1) == y).mean())
+                             for tta, probs in probabilities_by_tta(model, faces).items()}
     metadata = {**read_metadata(model_path), "metrics": reports, "keras_accuracy_by_tta": by_tta}
     write_metadata(model_path, metadata)
     plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
@@ -399,9 +431,19 @@ def finish(args, work, data, seconds):
     return metadata
 
 
-def describe(args, model, history, seconds, precision):
+def held_out_feedback(data):
+    """("FeedbackTest",) when --extra-data gave held-out faces, else (): the extra split to report."""
+    return ("FeedbackTest",) if len(data.get("FeedbackTest", ((), ()))[1]) else ()
+
+
+def describe(args, model, history, seconds, precision, data=None):
     """The model's JSON metadata before evaluation: what every consumer reads, and the recipe.
-    `precision` is `precision_by_epochs`' list: `recipe.bf16` is only the last start's flag."""
+    `precision` is `precision_by_epochs`' list: `recipe.bf16` is only the last start's flag.
+    `data` (the loaded splits) gives the counts of `recipe.extra_data` with --extra-data."""
+    recipe = {k: v for k, v in vars(args).items() if k not in ("func",)}
+    if args.extra_data:
+        recipe["extra_data"] = {k: v for k, v in describe_extra_data(args.extra_data, data, args.extra_weight).items()
+                                if k != "summary"}
     return {
         "name": args.name,
         "labels": list(LABELS),
@@ -411,7 +453,7 @@ def describe(args, model, history, seconds, precision):
         "preprocessing": PREPROCESSING,
         "inference": {"tta": args.tta},
         "parameters": model.count_params(),
-        "recipe": {k: v for k, v in vars(args).items() if k not in ("func",)},
+        "recipe": recipe,
         **({"teachers": describe_teachers(args.teacher)} if args.teacher else {}),
         **({"init": describe_init(args.init)} if args.init else {}),
         "training": {
