@@ -72,9 +72,13 @@ def default_url():
     server of ours serves."""
     if os.environ.get(ENV_VAR):
         return os.environ[ENV_VAR]
+    return f"sqlite:///{_default_folder() / 'feedback.sqlite3'}"
+
+
+def _default_folder():
     from platformdirs import user_data_dir
 
-    return f"sqlite:///{Path(user_data_dir('emoji-fer')) / 'feedback.sqlite3'}"
+    return Path(user_data_dir("emoji-fer"))
 
 
 def crop_png(face):
@@ -145,6 +149,9 @@ class FeedbackStore:
 
         if self.url.startswith("sqlite:///"):
             folder = Path(self.url.removeprefix("sqlite:///")).parent
+            if folder == _default_folder():
+                # A fresh machine (or Space) has no data folder yet; one the user names must exist.
+                folder.mkdir(parents=True, exist_ok=True)
             if not folder.is_dir():
                 raise OSError(f"folder {folder} does not exist")
         config = Config()

@@ -3,7 +3,6 @@ their top emoji, the main face's top-3 and the per-face JSON; for the webcam and
 tabs, the expression timeline (plot data, summary, CSV file); for the feedback buttons,
 the /feedback endpoint, the Model health tab and the admin gallery, the FeedbackDesk."""
 
-import io
 import shutil
 import tempfile
 import time
@@ -48,8 +47,13 @@ def _load(image):
     try:
         return load_rgb(image)
     except ImageError as err:
-        # Uploads arrive under a server temp folder: name only the file the user chose.
-        raise ImageError(str(err).replace(str(image), Path(str(image)).name)) from None
+        raise _named(err, image) from None
+
+
+def _named(err, image):
+    """The ImageError naming only the file the user chose: uploads arrive under a server
+    temp folder, whose path is not the user's business."""
+    return ImageError(str(err).replace(str(image), Path(str(image)).name))
 
 
 def _main_top(result):
@@ -192,10 +196,10 @@ class FeedbackDesk:
         if not enabled:
             self.off_reason = "feedback is turned off (--no-feedback)"
             return
-        from emoji_fer.feedback import StoreUnavailable
+        from emoji_fer.feedback import FeedbackStore, StoreUnavailable
 
         try:
-            self.store = open_store(url)
+            self.store = FeedbackStore(url)
             self.url = self.store.url
         except StoreUnavailable as err:
             self.off_reason = _redact(str(err), url)
@@ -227,7 +231,7 @@ class FeedbackDesk:
         try:
             return submit(store, self.predictor, image, face_index, label, source, session_id)
         except ImageError as err:
-            raise ImageError(str(err).replace(str(image), Path(str(image)).name)) from None
+            raise _named(err, image) from None
 
     def submit_webcam(self, session, face_index, label, session_id=None):
         """The same for the latest sampled frame of a live session (a FeedbackLiveSession
@@ -254,25 +258,6 @@ class FeedbackDesk:
 
     def delete(self, row_id):
         return delete_row(self._store(), row_id)
-
-
-def open_store(url=None):
-    """FeedbackStore(url), creating the default SQLite file's folder in the user's data
-    directory when that is the URL (a fresh machine or Space has none yet; a folder the
-    user names must exist). Raises StoreUnavailable."""
-    from emoji_fer.feedback import FeedbackStore, default_url
-
-    url = url or default_url()
-    if url.startswith("sqlite:///"):
-        from platformdirs import user_data_dir
-
-        folder = Path(user_data_dir("emoji-fer"))
-        if Path(url.removeprefix("sqlite:///")).parent == folder:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                pass  # FeedbackStore says the folder is missing, which is the message to show
-    return FeedbackStore(url)
 
 
 def store_files(url):
@@ -378,11 +363,12 @@ def latest_corrections(store, limit=GALLERY_SIZE):
     [12, ...]). The crops go from the database to PIL images in memory."""
     from PIL import Image
 
+    from emoji_fer.feedback import png_pixels
+
     rows = store.rows(with_crops=True, limit=limit, corrections_only=True)
     items = []
     for row in rows:
-        with Image.open(io.BytesIO(row["crop_png"])) as im:
-            thumb = im.convert("L").resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.NEAREST)
+        thumb = Image.fromarray(png_pixels(row["crop_png"])).resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.NEAREST)
         p, g = row["predicted"], row["label"]
         items.append((thumb, f"#{row['id']}: {EMOJI[p]} {p} -> {EMOJI[g]} {g}"))
     return items, [row["id"] for row in rows]
@@ -402,6 +388,6 @@ def delete_row(store, row_id):
 
 
 __all__ = ["analyze", "live_frame", "live_summary", "video_timeline", "write_export", "export_dir",
-           "FeedbackLiveSession", "FeedbackDesk", "open_store", "store_files", "top_label", "face_choices",
+           "FeedbackLiveSession", "FeedbackDesk", "store_files", "top_label", "face_choices",
            "feedback_message", "health_view", "health_summary", "latest_corrections", "delete_row",
            "WHAT_IS_STORED", "ImageError", "VideoError"]
