@@ -124,7 +124,7 @@ def test_camera_shows_face_box_top3_and_speed(camera, site):
     assert abs(sum(face["scores"].values()) - 1) < 1e-3 and len(face["top"]) == 3
     assert overlay_pixels(page) > 0  # box and emoji drawn over the video
     assert page.locator("#video").is_visible()
-    assert "grayscale" in page.eval_on_selector("#video", "v => getComputedStyle(v).filter")
+    assert face["track"] == 1 and 1 <= face["views"] <= 8
 
     page.wait_for_function("Number(document.getElementById('readout').dataset.frames) >= 3", timeout=60_000)
     readout = page.locator("#readout")
@@ -391,6 +391,15 @@ def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
     assert page.locator("#tl-shares li").count() == 0
     assert page.locator("#tl-dominant").get_attribute("data-samples") == "0"
     assert camera.errors == []
+
+
+def test_tracker_js_unit_tests():
+    """tests/web_tracker.test.mjs: IoU matching, track ids, misses, temporal TTA views and
+    the detection schedule of js/tracker.js, in Node."""
+    node_or_skip()
+    run = subprocess.run(["node", "--test", str(Path(__file__).with_name("web_tracker.test.mjs"))],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_timeline_js_unit_tests():

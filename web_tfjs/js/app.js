@@ -1,8 +1,10 @@
 // The page: camera and photo input, drawing, the top-3 panel and the speed readout.
-// Recognition itself is Engine.analyze (engine.js). Every result is also published as
+// Recognition itself is Engine.analyze (engine.js) for photos and LivePipeline.process
+// (live.js: tracks, temporal TTA, a worker) for the camera. Every result is also published as
 // window.emojiFer.result and as an `emoji-fer:result` event on document, which the
 // timeline panel (timeline-panel.js) subscribes to.
 import { Engine, INPUT_SIZE } from './engine.js';
+import { FrameGrabber, LivePipeline } from './live.js';
 import { TimelinePanel } from './timeline-panel.js';
 
 const $ = (id) => document.getElementById(id);
@@ -14,9 +16,7 @@ const ui = {
 const params = new URLSearchParams(location.search);
 const WINDOW = 30; // frames in the rolling speed readout
 
-const state = { engine: null, timeline: null, stream: null, running: false, frames: 0, times: [], stamps: [] };
-// Each video frame is copied here once: detector and crops then read the same pixels.
-const frame = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+const state = { engine: null, live: null, timeline: null, stream: null, running: false, frames: 0, times: [], stamps: [] };
 
 // For tests and tools: the latest result, the per-frame timings, readiness.
 window.emojiFer = { ready: false, result: null, timings: [], error: null };
@@ -26,9 +26,21 @@ function showMessage(text) {
   ui.message.hidden = !text;
 }
 
-function publish(result) {
+// The camera's text panels (top-3, JSON, speed) change at most this often: nobody reads
+// 60 updates a second, and each costs a layout and a repaint on the page's thread,
+// which the frames need (the boxes and emoji are still drawn on every frame).
+const TEXT_EVERY_MS = 100;
+let textShown = -Infinity;
+
+function textDue(now) {
+  if (now - textShown < TEXT_EVERY_MS) return false;
+  textShown = now;
+  return true;
+}
+
+function publish(result, showText = true) {
   window.emojiFer.result = result;
-  ui.json.textContent = JSON.stringify(result, (k, v) => (typeof v === 'number' ? +v.toFixed(4) : v), 1);
+  if (showText) ui.json.textContent = JSON.stringify(result, (k, v) => (typeof v === 'number' ? +v.toFixed(4) : v), 1);
   document.dispatchEvent(new CustomEvent('emoji-fer:result', { detail: result }));
 }
 
@@ -37,7 +49,15 @@ function publish(result) {
 let fonts = null;
 const emojiFonts = () => fonts ??= getComputedStyle(document.documentElement).getPropertyValue('--emoji-fonts');
 
+// What the overlay shows; it is redrawn only when that changes. The camera's boxes move
+// only when the detector runs and its emoji when the top-1 changes, and every redraw
+// makes the compositor upload and blend the whole overlay again.
+let drawn = '';
+
 function drawFaces(result, mirrored) {
+  const key = JSON.stringify([result.width, result.height, mirrored, result.faces.map((f) => [f.box, f.top[0].emoji])]);
+  if (key === drawn) return;
+  drawn = key;
   const ctx = ui.overlay.getContext('2d');
   if (ui.overlay.width !== result.width || ui.overlay.height !== result.height) {
     Object.assign(ui.overlay, { width: result.width, height: result.height });
@@ -71,7 +91,10 @@ function showTop3(result) {
     return li;
   }));
   const n = result.faces.length;
-  ui.count.textContent = n === 0 ? 'No face found.' : `${n} face${n > 1 ? 's' : ''} found; the largest is the main face.`;
+  // The camera's faces average the TTA views seen so far (live.js): say how many.
+  const views = main?.views !== undefined && main.views < state.engine.classifier.views
+    ? ` Its scores average ${main.views} of the model's ${state.engine.classifier.views} views so far.` : '';
+  ui.count.textContent = n === 0 ? 'No face found.' : `${n} face${n > 1 ? 's' : ''} found; the largest is the main face.${views}`;
 }
 
 // ms/frame = the page's own work per frame (grab + detect + classify), median over the
@@ -79,19 +102,23 @@ function showTop3(result) {
 // camera's frame rate also caps.
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function showSpeed(result, frameMs) {
+function recordSpeed(result, frameMs) {
   const timing = { ...result.ms, frame: frameMs };
   state.times.push(timing);
   state.stamps.push(performance.now());
   if (state.times.length > WINDOW) { state.times.shift(); state.stamps.shift(); }
   window.emojiFer.timings.push(timing);
   if (window.emojiFer.timings.length > 1000) window.emojiFer.timings.shift();
+}
+
+function showSpeed(result) {
   const [ms, detect, classify] = ['frame', 'detect', 'classify'].map((k) => median(state.times.map((t) => t[k])));
   const span = (state.stamps.at(-1) - state.stamps[0]) / 1000;
   const fps = span > 0 ? (state.stamps.length - 1) / span : 0;
   Object.assign(ui.readout.dataset, { ms: ms.toFixed(1), fps: fps.toFixed(1), frames: state.frames });
   ui.readout.textContent = `${ms.toFixed(1)} ms/frame (median; detect ${detect.toFixed(1)}, classify `
-    + `${classify.toFixed(1)}) · ${fps.toFixed(1)} fps · backend ${result.backend} · TTA ${result.tta}`;
+    + `${classify.toFixed(1)}) · ${fps.toFixed(1)} fps · backend ${result.backend} · TTA ${result.tta}, one view `
+    + `per frame · classifier ${result.worker ? `in ${result.workers} worker${result.workers > 1 ? 's' : ''}` : "on the page's thread"}`;
 }
 
 function showStill(result) {
@@ -137,6 +164,7 @@ async function startCamera() {
   state.running = true;
   state.times = [];
   state.stamps = [];
+  state.live.reset(); // new tracks: a face seen before the camera stopped starts again
   ui.button.textContent = 'Stop camera';
   ui.button.disabled = false;
   state.timeline?.cameraChanged(true);
@@ -154,11 +182,15 @@ function stopCamera() {
 }
 
 // The loop is driven by the camera: requestVideoFrameCallback fires once per new frame
-// (requestAnimationFrame where it is missing). A frame that arrives while the previous
-// one is being analysed is analysed right after it (the newest one only): no frame twice,
-// and no idle wait for the next frame when analysis is slower than the camera.
-const loop = { busy: false, pending: false, handle: null };
+// (requestAnimationFrame where it is missing). Up to IN_FLIGHT frames are processed at
+// once, so that the page's thread grabs and detects the next frame while the worker
+// classifies this one (live.js); a frame that arrives while IN_FLIGHT are busy is
+// processed as soon as one finishes (the newest frame only): no frame twice, no idle wait.
+const IN_FLIGHT = 2;
+const loop = { busy: 0, pending: false, handle: null };
 const byFrame = 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
+// A buffer per frame in flight, and one more: a frame's pixels stay put until it is done.
+const grabber = new FrameGrabber(IN_FLIGHT + 1);
 
 function nextFrame() {
   if (!state.running) return;
@@ -172,39 +204,47 @@ function cancelFrame() {
   loop.handle = null;
 }
 
-async function onFrame() {
+function onFrame() {
   if (!state.running) return;
   nextFrame();
-  if (loop.busy) {
+  if (loop.busy >= IN_FLIGHT) {
     loop.pending = true;
     return;
   }
-  loop.busy = true;
-  do {
-    loop.pending = false;
-    await processFrame();
-  } while (loop.pending && state.running);
-  loop.busy = false;
+  runFrame();
+}
+
+function runFrame() {
+  loop.busy += 1;
+  loop.pending = false;
+  processFrame().finally(() => {
+    loop.busy -= 1;
+    if (loop.pending && state.running) runFrame();
+  });
 }
 
 async function processFrame() {
   if (!state.running) return;
   try {
     const t0 = performance.now();
-    const { videoWidth: w, videoHeight: h } = ui.video;
-    if (w && h) {
-      if (frame.canvas.width !== w || frame.canvas.height !== h) Object.assign(frame.canvas, { width: w, height: h });
-      frame.drawImage(ui.video, 0, 0, w, h);
-      const result = await state.engine.analyze(frame, { detectSize: INPUT_SIZE.video });
+    if (ui.video.videoWidth && ui.video.videoHeight) {
+      const frame = await grabber.grab(ui.video);
+      const grabMs = performance.now() - t0;
+      const result = await state.live.process(frame);
+      result.ms.grab = grabMs;
       if (!state.running) return; // stopped while this frame was being analysed
       state.frames += 1;
       result.source = 'camera';
       result.frame = state.frames;
       result.timestamp = t0; // ms (performance.now()) when the frame was grabbed: the timeline's clock
       drawFaces(result, true);
-      showTop3(result);
-      showSpeed(result, performance.now() - t0);
-      publish(result);
+      recordSpeed(result, performance.now() - t0);
+      const text = textDue(performance.now());
+      if (text) {
+        showTop3(result);
+        showSpeed(result);
+      }
+      publish(result, text);
     }
   } catch (err) {
     fail(err);
@@ -270,7 +310,10 @@ async function main() {
     return;
   }
   const { engine } = state;
-  Object.assign(ui.readout.dataset, { backend: engine.backend, tta: engine.tta });
+  const detectEvery = Number(params.get('detect-every')) || undefined;
+  const workers = params.has('workers') ? Number(params.get('workers')) : undefined;
+  state.live = await LivePipeline.create(engine, { workers, detectEvery });
+  Object.assign(ui.readout.dataset, { backend: engine.backend, tta: engine.tta, worker: state.live.worker });
   ui.readout.textContent = `Ready · backend ${engine.backend} · TTA ${engine.tta}`;
   ui.button.disabled = false;
   ui.input.disabled = false;
@@ -281,6 +324,7 @@ async function main() {
     fail(err); // the camera and photos still work without the timeline
   }
   window.emojiFer.engine = engine;
+  window.emojiFer.live = state.live;
   window.emojiFer.ready = true;
   if (params.has('autostart')) startCamera();
 }

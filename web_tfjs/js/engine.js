@@ -1,14 +1,16 @@
-// The recognition pipeline: backend choice, face detection, cropping, classification with
-// the model's test-time augmentation. `analyze(ctx)` returns the whole per-frame result;
-// the page (and later features such as a probability timeline) only consume that object.
+// The recognition pipeline for one image: backend choice, face detection, cropping, and
+// classification with all of the model's test-time augmentation views (classifier.js).
+// `analyze(ctx)` returns the whole result; the page and the timeline only consume that
+// object. The camera goes through live.js instead, which tracks faces across frames.
+import { Classifier, TTA_MODES, ttaViews } from './classifier.js';
 import { FaceDetector, INPUT_SIZE } from './detector.js';
-
-export { INPUT_SIZE };
 import { expandBox, grayInput, grayRegion } from './preprocess.js';
 
+export { INPUT_SIZE, TTA_MODES, ttaViews };
+
 const { tf } = globalThis; // TF.js from vendor/tfjs (classic scripts in index.html)
-const VENDOR = new URL('../vendor/', import.meta.url);
-const MODEL = new URL('../model/', import.meta.url);
+export const VENDOR = new URL('../vendor/', import.meta.url);
+export const MODEL = new URL('../model/', import.meta.url);
 const TOP_K = 3;
 
 // Software WebGL (SwiftShader, llvmpipe) runs shaders on the CPU and is 10x slower than
@@ -41,43 +43,6 @@ async function useBackend(requested) {
   throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
 }
 
-// The TTA views of a batch x [N, S, S, 1], in the order of emoji_fer/inference.py
-// tta_views(): the mode's views of x, then the same of its mirror image ("none": x alone).
-// MODE_VIEWS and view() mirror the Python ones: shifts of 2 px cut from a REFLECT-padded
-// copy, zooms resized back as TF2's tf.image.resize does (bilinear, half-pixel centres,
-// no antialias).
-const MODE_VIEWS = {
-  none: ['face'],
-  hflip: ['face'],
-  flip_zoom: ['face', 'zoom_in'],
-  flip_scales: ['face', 'zoom_out', 'zoom_in', 'zoom_in_2x'],
-  flip_shift_zoom: ['face', 'up', 'down', 'left', 'right', 'zoom_in'],
-};
-export const TTA_MODES = Object.keys(MODE_VIEWS);
-const SHIFT = 2;
-const ZOOM = 2;
-const SHIFTS = { up: [-SHIFT, 0], down: [SHIFT, 0], left: [0, -SHIFT], right: [0, SHIFT] };
-
-function view(face, name, size) {
-  const resize = (t) => tf.image.resizeBilinear(t, [size, size], false, true);
-  const pad = (t, p) => tf.mirrorPad(t, [[0, 0], [p, p], [p, p], [0, 0]], 'reflect');
-  const crop = (t, z) => tf.slice(t, [0, z, z, 0], [-1, size - 2 * z, size - 2 * z, -1]);
-  if (name === 'face') return face;
-  if (name in SHIFTS) {
-    const [dy, dx] = SHIFTS[name];
-    return tf.slice(pad(face, SHIFT), [0, SHIFT + dy, SHIFT + dx, 0], [-1, size, size, -1]);
-  }
-  if (name === 'zoom_in') return resize(crop(face, ZOOM));
-  if (name === 'zoom_in_2x') return resize(crop(face, 2 * ZOOM));
-  if (name === 'zoom_out') return resize(pad(face, ZOOM));
-  throw new Error(`unknown view "${name}"`);
-}
-
-export function ttaViews(x, mode, size) {
-  if (mode === 'none') return [x];
-  return [x, tf.reverse(x, 2)].flatMap((face) => MODE_VIEWS[mode].map((name) => view(face, name, size)));
-}
-
 // Detector boxes are float; Python's dlib boxes are ints clipped to the image (detect._clip).
 function toIntBox([x, y, w, h], imageWidth, imageHeight) {
   const x0 = Math.max(0, Math.round(x));
@@ -87,7 +52,12 @@ function toIntBox([x, y, w, h], imageWidth, imageHeight) {
   return [x0, y0, x1 - x0, y1 - y0];
 }
 
-async function fetchJson(url) {
+// Non-empty boxes, largest first (the main face is the largest, as in Python).
+export function sortBoxes(boxes) {
+  return boxes.filter(([, , w, h]) => w > 0 && h > 0).sort((a, b) => b[2] * b[3] - a[2] * a[3]);
+}
+
+export async function fetchJson(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
   return response.json();
@@ -98,20 +68,21 @@ export class Engine {
   // the model's metadata (for measurements), undefined = metadata.inference.tta.
   static async create({ backend, tta } = {}) {
     const chosen = await useBackend(backend);
-    const [metadata, model, detector] = await Promise.all([
+    const [metadata, detector] = await Promise.all([
       fetchJson(new URL('metadata.json', MODEL)),
-      tf.loadGraphModel(new URL('model.json', MODEL).href),
       FaceDetector.load(new URL('blazeface/blazeface.json', VENDOR).href),
     ]);
     const mode = tta || metadata.inference?.tta || 'none';
     if (!TTA_MODES.includes(mode)) throw new Error(`unknown TTA mode "${mode}"; expected ${TTA_MODES.join(', ')}`);
-    const engine = new Engine(chosen, metadata, model, detector, mode);
+    const classifier = await Classifier.load(new URL('model.json', MODEL).href, metadata, mode);
+    const engine = new Engine(chosen, metadata, classifier, detector);
     await engine.warmUp();
     return engine;
   }
 
-  constructor(backend, metadata, model, detector, tta) {
-    Object.assign(this, { backend, metadata, model, detector, tta });
+  constructor(backend, metadata, classifier, detector) {
+    Object.assign(this, { backend, metadata, classifier, detector });
+    this.tta = classifier.tta;
     this.prep = metadata.preprocessing;
     this.labels = metadata.labels;
     this.emoji = metadata.emoji;
@@ -122,25 +93,27 @@ export class Engine {
     const canvas = document.createElement('canvas');
     Object.assign(canvas, { width: 64, height: 48 });
     for (const size of Object.values(INPUT_SIZE)) await this.detector.detect(canvas, 64, 48, size);
-    await this.classify([new Float32Array(this.prep.input_size ** 2)]);
+    const blank = new Float32Array(this.prep.input_size ** 2);
+    await this.classifier.classify([blank]);
+    await this.classifier.classifyViews([blank], [[0]]); // the main-thread fallback's camera call
   }
 
-  // Probabilities for preprocessed faces (Float32Array(size*size) each), TTA applied with
-  // one model call over all views of all faces. Returns one Float32Array(7) per face.
-  async classify(faces) {
-    if (faces.length === 0) return [];
-    const size = this.prep.input_size;
-    const n = this.labels.length;
-    const batch = new Float32Array(faces.length * size * size);
-    faces.forEach((face, i) => batch.set(face, i * size * size));
-    const mean = tf.tidy(() => {
-      const views = ttaViews(tf.tensor4d(batch, [faces.length, size, size, 1]), this.tta, size);
-      const probs = this.model.execute(views.length === 1 ? views[0] : tf.concat(views, 0));
-      return tf.mean(tf.reshape(probs, [views.length, faces.length, n]), 0);
+  // Model inputs (Float32Array(S*S), emoji_fer preprocessing) of int [x, y, w, h] boxes of
+  // an RGBA image ({data, width, height}, as ImageData): the box widened by the margin,
+  // grayscale, PIL-bilinear resize.
+  crops({ data, width, height }, boxes) {
+    return boxes.map((box) => {
+      const region = expandBox(box, width, height, this.prep.face_margin);
+      return grayInput(grayRegion(data, width, region), region[2], region[3], this.prep);
     });
-    const flat = await mean.data();
-    mean.dispose();
-    return faces.map((_, i) => flat.subarray(i * n, (i + 1) * n));
+  }
+
+  // Detected faces of a canvas (or anything drawImage takes) of width x height px: int
+  // [x, y, w, h] boxes clipped to it, largest (main) face first. size: the detector's
+  // input side (INPUT_SIZE).
+  async detect(source, width, height, size) {
+    const found = await this.detector.detect(source, width, height, size);
+    return sortBoxes(found.map((d) => toIntBox(d.box, width, height)));
   }
 
   // One frame or photo, drawn into a 2D canvas context at its own size ->
@@ -152,17 +125,10 @@ export class Engine {
   async analyze(ctx, { detectSize = INPUT_SIZE.photo, boxes: given } = {}) {
     const { width, height } = ctx.canvas;
     const t0 = performance.now();
-    const found = given || (await this.detector.detect(ctx.canvas, width, height, detectSize)).map((d) => d.box);
-    const boxes = found.map((box) => toIntBox(box, width, height))
-      .filter(([, , w, h]) => w > 0 && h > 0)
-      .sort((a, b) => b[2] * b[3] - a[2] * a[3]);
+    const boxes = given ? sortBoxes(given.map((box) => toIntBox(box, width, height)))
+      : await this.detect(ctx.canvas, width, height, detectSize);
     const t1 = performance.now();
-    const crops = boxes.map((box) => {
-      const region = expandBox(box, width, height, this.prep.face_margin);
-      const { data } = ctx.getImageData(...region);
-      return grayInput(grayRegion(data, region[2], [0, 0, region[2], region[3]]), region[2], region[3], this.prep);
-    });
-    const probs = await this.classify(crops);
+    const probs = await this.classifier.classify(this.crops(ctx.getImageData(0, 0, width, height), boxes));
     const t2 = performance.now();
     return {
       width,
@@ -175,10 +141,12 @@ export class Engine {
     };
   }
 
-  face(box, probs) {
+  // One face of a result: the Predictor's schema (box, scores, top-3); `extra` adds the
+  // camera's track id and view count.
+  face(box, probs, extra = {}) {
     const scores = Object.fromEntries(this.labels.map((label, i) => [label, probs[i]]));
     const top = this.labels.map((label, i) => ({ label, emoji: this.emoji[label], score: probs[i] }))
       .sort((a, b) => b.score - a.score).slice(0, TOP_K);
-    return { box, scores, top };
+    return { box, scores, top, ...extra };
   }
 }

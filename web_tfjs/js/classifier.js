@@ -1,0 +1,116 @@
+// The expression classifier and its test-time augmentation (TTA), without the DOM: the
+// same module runs in the page (photos, and the main-thread fallback) and in the Web
+// Worker that classifies the camera's faces (classifier-worker.js).
+//
+// A TTA mode has V views of a face (V = 8 for the shipped model's flip_scales). Views are
+// numbered 0..V-1 in the order of emoji_fer/inference.py tta_views(): the mode's views of
+// the face, then the same of its mirror image. A photo gets all V at once; the camera
+// gets one per frame and per track (tracker.js), the mean of the latest V being the same
+// 8-view mean once a face has been seen V times.
+const { tf } = globalThis; // TF.js as one global: classic <script> tags, or importScripts in the worker
+
+// MODE_VIEWS and view() mirror the Python ones: shifts of 2 px cut from a REFLECT-padded
+// copy, zooms resized back as TF2's tf.image.resize does (bilinear, half-pixel centres,
+// no antialias).
+const MODE_VIEWS = {
+  none: ['face'],
+  hflip: ['face'],
+  flip_zoom: ['face', 'zoom_in'],
+  flip_scales: ['face', 'zoom_out', 'zoom_in', 'zoom_in_2x'],
+  flip_shift_zoom: ['face', 'up', 'down', 'left', 'right', 'zoom_in'],
+};
+export const TTA_MODES = Object.keys(MODE_VIEWS);
+const SHIFT = 2;
+const ZOOM = 2;
+const SHIFTS = { up: [-SHIFT, 0], down: [SHIFT, 0], left: [0, -SHIFT], right: [0, SHIFT] };
+
+function view(face, name, size) {
+  const resize = (t) => tf.image.resizeBilinear(t, [size, size], false, true);
+  const pad = (t, p) => tf.mirrorPad(t, [[0, 0], [p, p], [p, p], [0, 0]], 'reflect');
+  const crop = (t, z) => tf.slice(t, [0, z, z, 0], [-1, size - 2 * z, size - 2 * z, -1]);
+  if (name === 'face') return face;
+  if (name in SHIFTS) {
+    const [dy, dx] = SHIFTS[name];
+    return tf.slice(pad(face, SHIFT), [0, SHIFT + dy, SHIFT + dx, 0], [-1, size, size, -1]);
+  }
+  if (name === 'zoom_in') return resize(crop(face, ZOOM));
+  if (name === 'zoom_in_2x') return resize(crop(face, 2 * ZOOM));
+  if (name === 'zoom_out') return resize(pad(face, ZOOM));
+  throw new Error(`unknown view "${name}"`);
+}
+
+// Number of views of a TTA mode: 1 for "none", else twice the mode's list (with mirrors).
+export function viewCount(mode) {
+  if (!TTA_MODES.includes(mode)) throw new Error(`unknown TTA mode "${mode}"; expected ${TTA_MODES.join(', ')}`);
+  return mode === 'none' ? 1 : 2 * MODE_VIEWS[mode].length;
+}
+
+// View k (0 <= k < viewCount(mode)) of a batch x [N, S, S, 1].
+export function viewAt(x, mode, k, size) {
+  if (mode === 'none') return x;
+  const names = MODE_VIEWS[mode];
+  return view(k < names.length ? x : tf.reverse(x, 2), names[k % names.length], size);
+}
+
+// All views of a batch x [N, S, S, 1], in order (tests compare them with Python's).
+export function ttaViews(x, mode, size) {
+  return Array.from({ length: viewCount(mode) }, (_, k) => viewAt(x, mode, k, size));
+}
+
+export class Classifier {
+  // model: a tf.GraphModel of the expression CNN; metadata: web_tfjs/model/metadata.json;
+  // tta: the TTA mode (metadata.inference.tta unless overridden).
+  constructor(model, metadata, tta) {
+    this.model = model;
+    this.size = metadata.preprocessing.input_size;
+    this.classes = metadata.labels.length;
+    this.tta = tta;
+    this.views = viewCount(tta);
+  }
+
+  static async load(modelUrl, metadata, tta) {
+    return new Classifier(await tf.loadGraphModel(modelUrl), metadata, tta);
+  }
+
+  // faces: Float32Array(S*S) model inputs (emoji_fer preprocessing, in [0, 1]);
+  // views: for each face, the view numbers to classify. One model call for all of them.
+  // Returns one Float32Array(V_i * 7) of probabilities per face, its views in the order asked.
+  async classifyViews(faces, views) {
+    const total = views.reduce((n, v) => n + v.length, 0);
+    if (total === 0) return faces.map(() => new Float32Array(0));
+    const { size, classes } = this;
+    const probs = tf.tidy(() => {
+      const batch = [];
+      faces.forEach((face, i) => {
+        if (views[i].length === 0) return;
+        const x = tf.tensor4d(face, [1, size, size, 1]);
+        for (const k of views[i]) batch.push(viewAt(x, this.tta, k, size));
+      });
+      return this.model.execute(batch.length === 1 ? batch[0] : tf.concat(batch, 0));
+    });
+    const flat = await probs.data();
+    probs.dispose();
+    let offset = 0;
+    return views.map((v) => {
+      const out = flat.slice(offset * classes, (offset + v.length) * classes);
+      offset += v.length;
+      return out;
+    });
+  }
+
+  // Every view of every face at once (photos): the TTA mean, one Float32Array(7) per face.
+  async classify(faces) {
+    const all = Array.from({ length: this.views }, (_, k) => k);
+    const per = await this.classifyViews(faces, faces.map(() => all));
+    return per.map((p) => meanOfViews(p, this.classes));
+  }
+}
+
+// The mean over the views of Float32Array(V * C) probabilities -> Float32Array(C).
+export function meanOfViews(probs, classes) {
+  const n = probs.length / classes;
+  const mean = new Float32Array(classes);
+  for (let v = 0; v < n; v += 1) for (let c = 0; c < classes; c += 1) mean[c] += probs[v * classes + c];
+  for (let c = 0; c < classes; c += 1) mean[c] /= n;
+  return mean;
+}
