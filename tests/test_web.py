@@ -393,20 +393,13 @@ def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
     assert camera.errors == []
 
 
-def test_tracker_js_unit_tests():
-    """tests/web_tracker.test.mjs: IoU matching, track ids, misses, temporal TTA views and
-    the detection schedule of js/tracker.js, in Node."""
+@pytest.mark.parametrize("suite", ["web_timeline.test.mjs", "web_tracker.test.mjs"])
+def test_js_unit_tests(suite):
+    """In Node: tests/web_timeline.test.mjs (rows, no-face rows, CSV, summary, EMA, cap,
+    sampling and chart data of js/timeline.js) and tests/web_tracker.test.mjs (IoU
+    matching, track ids, misses, temporal TTA views, detection schedule of js/tracker.js)."""
     node_or_skip()
-    run = subprocess.run(["node", "--test", str(Path(__file__).with_name("web_tracker.test.mjs"))],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
-
-
-def test_timeline_js_unit_tests():
-    """tests/web_timeline.test.mjs: rows, no-face rows, CSV, summary, EMA, cap, sampling
-    and chart data of js/timeline.js, in Node."""
-    node_or_skip()
-    run = subprocess.run(["node", "--test", str(Path(__file__).with_name("web_timeline.test.mjs"))],
+    run = subprocess.run(["node", "--test", str(Path(__file__).with_name(suite))],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
 
