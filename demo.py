@@ -15,13 +15,12 @@ import os
 
 import gradio as gr
 
-from emoji_fer import Predictor
 from emoji_fer.detect import DETECTORS
 from emoji_fer.feedback import ENV_VAR as FEEDBACK_DB_ENV
 from emoji_fer.images import ImageError
 from emoji_fer.live import DEFAULT_RATE
-from emoji_fer.serving import (FeedbackDesk, analyze, live_frame, live_summary, store_files, video_timeline,
-                               write_export)
+from emoji_fer.serving import (FeedbackDesk, PredictorPool, analyze, live_frame, live_summary, store_files,
+                               video_timeline, write_export, write_jpeg)
 from emoji_fer.timeline import COLORS
 from emoji_fer.ui import (ADMIN_PASSWORD_ENV, ADMIN_PATH, FEEDBACK_CONCURRENCY, FEEDBACK_ERRORS, ImageFile,
                           admin_app, confirm_label, face_picker, feedback_buttons, feedback_reply, health_tab, serve)
@@ -39,6 +38,13 @@ STATE_TTL = 3600  # s: a session's timeline is freed an hour after its last upda
 # latest sampled webcam frame (0.9 MB at 640x480, for the feedback buttons), and Gradio's
 # copies of the latest outputs (a plot of <= 400 points), so this bounds the server's memory.
 SESSIONS_KEPT = 1000
+# Predictors (model + face detector) the server keeps: one per CPU core, since a Predictor
+# classifies one image at a time and its work runs outside the GIL (serving.PredictorPool).
+# 16 clients sending photos (2-core VM, ../shared/samples justin.jpg and sample6.jpg) got
+# 11.6 answers/s with Gradio's default of one call at a time, 15 with one Predictor and
+# two calls, 19 with two of each; more calls at once gave no more, only more memory.
+PREDICTORS = max(1, min(os.cpu_count() or 1, 4))
+PHOTO_CONCURRENCY = PREDICTORS  # /predict calls in progress at once (Gradio's default: 1)
 
 
 def timeline_plot(label):
@@ -55,15 +61,19 @@ def plot_data(timeline, smoothing):
 
 
 def build_demo(predictor, desk=None, admin=False):
-    """The public demo. desk: a FeedbackDesk (None or desk.enabled False: no feedback UI
-    at all); admin: whether the admin app is served (the Model health tab says so)."""
+    """The public demo. predictor: a Predictor or a serving.PredictorPool; desk: a
+    FeedbackDesk (None or desk.enabled False: no feedback UI at all); admin: whether the
+    admin app is served (the Model health tab says so)."""
     feedback = desk is not None and desk.enabled
 
     def predict(image):
         try:
-            return analyze(predictor, image)
+            shown, top, result = analyze(predictor, image)
         except ImageError as err:
             raise gr.Error(str(err)) from None
+        # Into Gradio's own cache folder: served from there without another copy, and
+        # removed by delete_cache like the uploads.
+        return write_jpeg(shown, annotated.GRADIO_CACHE), top, result
 
     def live(frame, rate, smoothing, session):
         try:
@@ -124,7 +134,10 @@ def build_demo(predictor, desk=None, admin=False):
                     image = ImageFile(sources=["upload", "webcam"], type="filepath", label="Photo")
                     button = gr.Button("Find expressions", variant="primary")
                 with gr.Column():
-                    annotated = gr.AnnotatedImage(label="Faces")
+                    # The boxes and emoji are drawn into the photo (serving.annotate), sent as
+                    # one JPEG at most DISPLAY_SIDE px long: a gr.AnnotatedImage sent the photo
+                    # at full size and a full-size mask image per face.
+                    annotated = gr.Image(label="Faces", type="filepath", interactive=False)
                     top3 = gr.Label(num_top_classes=3, label="Main face: top-3")
                     faces = gr.JSON(label="All faces (box [x, y, w, h], scores, top-3)", render=False)
                     if feedback and desk.on:
@@ -133,10 +146,15 @@ def build_demo(predictor, desk=None, admin=False):
                     elif feedback:
                         gr.Markdown(f"**Feedback is off**: {desk.off_reason}")
             faces.render()
-            predicted = [button.click(predict, inputs=image, outputs=[annotated, top3, faces], api_name="predict"),
-                         image.upload(predict, inputs=image, outputs=[annotated, top3, faces], api_name=False)]
+            # One photo per Predictor at once (one concurrency group for the button and
+            # uploads): each runs on its own core, decoding, detecting, drawing, encoding.
+            photo_io = dict(inputs=image, outputs=[annotated, top3, faces], concurrency_id="photo",
+                            concurrency_limit=PHOTO_CONCURRENCY)
+            predicted = [button.click(predict, **photo_io, api_name="predict"),
+                         image.upload(predict, **photo_io, api_name=False)]
             if feedback and desk.on:
-                for event in predicted:  # the picker lists the faces just found (not part of /predict's outputs)
+                # The picker lists the faces just found (not part of /predict's outputs).
+                for event in predicted:
                     event.then(face_picker, faces, [face, confirm], api_name=False, show_progress="hidden")
                 face.input(confirm_label, [faces, face], confirm, api_name=False, show_progress="hidden")
 
@@ -230,7 +248,7 @@ def main():
                              f"(default: ${ADMIN_PASSWORD_ENV}, which keeps it out of the process list; "
                              "none: not served)")
     args = parser.parse_args()
-    predictor = Predictor(args.model, detector=args.detector).warm_up()
+    predictor = PredictorPool.load(PREDICTORS, args.model, detector=args.detector)
     # A store that cannot be opened leaves feedback off (the page says why); the demo runs.
     desk = FeedbackDesk(predictor, args.feedback_db, enabled=not args.no_feedback)
     if desk.enabled and not desk.on:

@@ -1,5 +1,5 @@
-"""Draw faces onto video frames: a box in the expression's colour, a small emoji face and
-the label with its probability.
+"""Draw faces onto video frames and the demo's photos: a box in the expression's colour,
+a small emoji face and the label with its probability.
 
 The emoji are drawn with OpenCV shapes rather than an emoji font: none ships with pip
 packages, and a server (or a Hugging Face Space) has none installed.
@@ -54,27 +54,41 @@ def draw_emoji(rgb, label, center, size):
         cv2.line(rgb, p(-0.35, 0.45), p(0.35, 0.45), _INK, th, cv2.LINE_AA)
 
 
-def draw_faces(rgb, faces, factor=1.0):
+def draw_faces(rgb, faces, factor=1.0, numbered=False):
     """Draw every face of a Predictor result onto a copy of the frame.
 
     rgb: (H, W, 3) uint8; faces: result["faces"] (boxes in original px); factor: original
-    size / rgb size. Returns the annotated (H, W, 3) uint8 copy.
+    size / rgb size; numbered: each label starts with the face's number in `faces`
+    ("#0 happy 87%"), the face_index that the demo's feedback takes.
+    Returns the annotated (H, W, 3) uint8 copy.
     """
     out = np.ascontiguousarray(rgb).copy()
     height = out.shape[0]
     th = max(2, height // 240)
-    for face in faces:
+    for i, face in enumerate(faces):
         x, y, w, h = (int(round(v / factor)) for v in face["box"])
         best = face["top"][0]
         colour = _rgb(COLORS[best["label"]])
         cv2.rectangle(out, (x, y), (x + w, y + h), colour, th, cv2.LINE_AA)
         size = max(16, int(w * 0.35))
         draw_emoji(out, best["label"], (x + w - size // 2, max(size // 2, y - size // 2 - th)), size)
-        text = f"{best['label']} {best['score']:.0%}"
-        scale = max(0.4, height / 720)
-        (tw, tht), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, th // 2))
-        ty = min(out.shape[0] - base, y + h + tht + 2 * th)
-        cv2.rectangle(out, (x, ty - tht - th), (x + tw + 2 * th, ty + base), colour, -1)
-        cv2.putText(out, text, (x + th, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), max(1, th // 2),
-                    cv2.LINE_AA)
+        number = f"#{i} " if numbered else ""
+        _label(out, f"{number}{best['label']} {best['score']:.0%}", (x, y + h), w, colour, th)
     return out
+
+
+def _label(out, text, corner, width, colour, th):
+    """White text on a `colour` bar under a box whose bottom-left corner is `corner`
+    (x, y px) and whose width is `width` px, in place."""
+    font, weight = cv2.FONT_HERSHEY_SIMPLEX, max(1, th // 2)
+    scale = max(0.4, out.shape[0] / 720)
+    (tw, tht), base = cv2.getTextSize(text, font, scale, weight)
+    if tw > width:
+        # A small face in a large photo (a group): the label no wider than its box, so
+        # the labels of faces side by side do not cover each other's numbers.
+        scale = max(0.4, scale * width / tw)
+        (tw, tht), base = cv2.getTextSize(text, font, scale, weight)
+    x = max(0, min(corner[0], out.shape[1] - tw - 2 * th))  # inside the image
+    ty = min(out.shape[0] - base, corner[1] + tht + 2 * th)
+    cv2.rectangle(out, (x, ty - tht - th), (x + tw + 2 * th, ty + base), colour, -1)
+    cv2.putText(out, text, (x + th, ty), font, scale, (255, 255, 255), weight, cv2.LINE_AA)

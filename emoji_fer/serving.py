@@ -3,11 +3,19 @@ their top emoji, the main face's top-3 and the per-face JSON; for the webcam and
 tabs, the expression timeline (plot data, summary, CSV file); for the feedback buttons,
 the /feedback endpoint, the Model health tab and the admin gallery, the FeedbackDesk."""
 
+import hashlib
+import os
+import queue
 import shutil
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
+
+from emoji_fer.draw import draw_faces
 from emoji_fer.images import ImageError, load_rgb
 from emoji_fer.labels import EMOJI
 from emoji_fer.live import LiveSession
@@ -16,31 +24,88 @@ from emoji_fer.video import VideoError, analyse_video, probe
 
 VIDEO_MAX_S = 3600  # s: longer videos are refused by the demo (the CLI has no limit)
 EXPORT_MAX_AGE_S = 900  # s: our copies of exported files; Gradio serves its own cached copy
+# px: the longest side of the photo the demo sends back. The Photo tab shows it in half
+# the page's width (about 600 CSS px, 1200 device px on a HiDPI screen), so more would
+# only cost encoding time and bandwidth; the boxes in the JSON stay in original pixels.
+DISPLAY_SIDE = 1024
+# The JPEG quality of that photo (libjpeg's scale, 0-100): 76 and 156 KB for
+# ../shared/samples sample1.jpg and sample6.jpg at 1024 px, encoded in 1.6 and 2.2 ms
+# (2-core VM); the drawn lines and labels stay clean.
+JPEG_QUALITY = 80
 
 
 def analyze(predictor, image, top_k=3):
     """Classify one uploaded image for display.
 
-    image: a path (what gr.Image(type="filepath") passes). Returns (annotations, main_top,
-    result): annotations = (rgb (H, W, 3) uint8, [((x0, y0, x1, y1), "😄 happy 87 %"), ...])
-    for gr.AnnotatedImage; main_top = {"😄 happy": p, ...} top-k of the largest face (empty
-    if none) for gr.Label; result = the CLI's per-image dict (faces, whole_image, message).
+    image: a path (what gr.Image(type="filepath") passes). Returns (annotated, main_top,
+    result): annotated = the photo as shown, (h, w, 3) uint8 RGB with max(h, w) <=
+    DISPLAY_SIDE, every face's box, emoji and top label drawn (see annotate); main_top =
+    {"😄 happy": p, ...} top-k of the largest face (empty if none) for gr.Label; result =
+    the CLI's per-image dict (faces, whole_image, message).
     Raises ImageError with a user-facing message for unusable images.
     """
     if image is None:
         raise ImageError("no image given: upload a photo or take one with the webcam")
     rgb, factor = _load(image)
     result = predictor.predict_rgb(rgb, factor, top_k=top_k)
-    boxes = []
-    several = len(result["faces"]) > 1
-    for i, face in enumerate(result["faces"]):
-        x, y, w, h = (round(v / factor) for v in face["box"])
-        best = face["top"][0]
-        # With several faces each box says its number, the face_index of the feedback
-        # buttons and of /feedback (0 = the largest, as in the JSON list).
-        number = f"#{i} " if several else ""
-        boxes.append(((x, y, x + w, y + h), f"{number}{best['emoji']} {best['label']} {best['score']:.0%}"))
-    return (rgb, boxes), _main_top(result), result
+    return annotate(rgb, result["faces"], factor), _main_top(result), result
+
+
+def annotate(rgb, faces, factor=1.0, max_side=DISPLAY_SIDE):
+    """The photo as the demo shows it: downscaled to at most `max_side` px on its longest
+    side, each face's box in its expression's colour with a drawn emoji and its top label
+    (emoji_fer.draw.draw_faces).
+
+    rgb: (H, W, 3) uint8 as decoded; faces: result["faces"] (boxes in original px);
+    factor: original size / rgb size. Returns a new (h, w, 3) uint8 array.
+    With several faces each label starts with the face's number ("#1 sad 64%"): the
+    face_index of the feedback buttons and of /feedback (0 = the largest, as in the JSON).
+    """
+    small = _downscale(rgb, max_side)
+    factor *= max(rgb.shape[:2]) / max(small.shape[:2])
+    return draw_faces(small, faces, factor, numbered=len(faces) > 1)
+
+
+def _downscale(rgb, max_side):
+    """rgb with its longest side at most max_side px (the array itself if it is already).
+    Halved with a Gaussian pyramid step (blur, then every other pixel) while at least
+    twice too large, then bilinear, which aliases little at ratios under 2: 1 ms for a
+    1920 px photo, where OpenCV's area averaging takes 8 ms at 1920/1024 (2-core VM)."""
+    while max(rgb.shape[:2]) >= 2 * max_side:
+        rgb = cv2.pyrDown(rgb)
+    height, width = rgb.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return rgb
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+
+
+def write_jpeg(rgb, folder, quality=JPEG_QUALITY):
+    """Encode an (H, W, 3) uint8 RGB image as a JPEG file in `folder`, named by the
+    SHA-256 of its bytes (the same picture is written once); returns its path (str).
+
+    The demo passes Gradio's cache folder: a file already there is served as it is
+    (neither copied nor encoded again), and `delete_cache` removes it with the uploads
+    once nobody has asked for that picture for its age limit.
+    """
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError(f"OpenCV could not encode a {rgb.shape} image as JPEG")
+    data = data.tobytes()
+    path = Path(folder) / f"{hashlib.sha256(data).hexdigest()}.jpg"
+    try:
+        # Already there: touched, as Gradio does with its own cached files, since
+        # delete_cache goes by a file's age and this is a new reference to it.
+        os.utime(path)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written under a temporary name, then renamed: a concurrent request for the
+        # same picture never sees half a file.
+        partial = path.with_name(f".{path.name}.{threading.get_ident()}")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    return str(path)
 
 
 def _load(image):
@@ -61,6 +126,56 @@ def _main_top(result):
     if not result["faces"]:
         return {}
     return {f"{t['emoji']} {t['label']}": t["score"] for t in result["faces"][0]["top"]}
+
+
+class PredictorPool:
+    """Several Predictors of one model, so that a server's requests use several CPU cores.
+
+    One Predictor classifies one image at a time (a lock: dlib's detector and the LiteRT
+    interpreter keep per-call state), but its work (decoding, dlib's HOG detector,
+    OpenCV, LiteRT) runs outside Python's GIL: two Predictors in two threads got through
+    ../shared/samples/sample6.jpg in 74.5 ms a photo, one in 121.1 ms (2-core VM).
+
+    predictors: Predictors of the same model (`PredictorPool.load` makes them). The pool
+    has what the demo uses of a Predictor: predict_rgb and predict_rgb_with_inputs (each
+    call takes a free Predictor, waiting for one if all are busy), metadata and
+    model_sha256 (the first one's; the same file for all).
+    """
+
+    def __init__(self, predictors):
+        self.predictors = list(predictors)
+        if not self.predictors:
+            raise ValueError("a PredictorPool needs at least one Predictor")
+        self.metadata = self.predictors[0].metadata
+        self.model_sha256 = self.predictors[0].model_sha256
+        self._free = queue.SimpleQueue()
+        for predictor in self.predictors:
+            self._free.put(predictor)
+
+    @classmethod
+    def load(cls, size, *args, **kwargs):
+        """`size` warmed-up Predictor(*args, **kwargs) (about 1 s and a few MB each)."""
+        from emoji_fer.predictor import Predictor
+
+        return cls(Predictor(*args, **kwargs).warm_up() for _ in range(size))
+
+    @contextmanager
+    def _take(self):
+        predictor = self._free.get()
+        try:
+            yield predictor
+        finally:
+            self._free.put(predictor)
+
+    def predict_rgb(self, *args, **kwargs):
+        """Predictor.predict_rgb on a free Predictor."""
+        with self._take() as predictor:
+            return predictor.predict_rgb(*args, **kwargs)
+
+    def predict_rgb_with_inputs(self, *args, **kwargs):
+        """Predictor.predict_rgb_with_inputs on a free Predictor."""
+        with self._take() as predictor:
+            return predictor.predict_rgb_with_inputs(*args, **kwargs)
 
 
 class FeedbackLiveSession(LiveSession):
@@ -387,7 +502,7 @@ def delete_row(store, row_id):
     return f"Deleted #{row_id}."
 
 
-__all__ = ["analyze", "live_frame", "live_summary", "video_timeline", "write_export", "export_dir",
-           "FeedbackLiveSession", "FeedbackDesk", "store_files", "top_label", "face_choices",
-           "feedback_message", "health_view", "health_summary", "latest_corrections", "delete_row",
-           "WHAT_IS_STORED", "ImageError", "VideoError"]
+__all__ = ["analyze", "annotate", "write_jpeg", "DISPLAY_SIDE", "JPEG_QUALITY", "PredictorPool", "live_frame",
+           "live_summary", "video_timeline", "write_export", "export_dir", "FeedbackLiveSession", "FeedbackDesk",
+           "store_files", "top_label", "face_choices", "feedback_message", "health_view", "health_summary",
+           "latest_corrections", "delete_row", "WHAT_IS_STORED", "ImageError", "VideoError"]

@@ -2,7 +2,10 @@
 input, the feedback buttons, the Model health tab, the admin app, and the server that
 serves the demo and the admin app side by side."""
 
+import os
+
 import gradio as gr
+from gradio import state_holder
 
 from emoji_fer.feedback import FeedbackError, StoreUnavailable
 from emoji_fer.images import ImageError
@@ -24,6 +27,82 @@ class ImageFile(gr.Image):
 
     def preprocess(self, payload):
         return None if payload is None else payload.path
+
+
+class LazySessionState(state_holder.SessionState):
+    """Gradio's per-session state, with each component's config computed when first
+    needed instead of for every component when the session starts.
+
+    Gradio 6.31 starts a session for every API call made without a session_hash (curl,
+    httpx, most scripts) and computes the config of each of the demo's ~100 components
+    for it: 8.4 ms on the event loop per call and 147 KB per session held (up to
+    demo.SESSIONS_KEPT of them; 2-core VM, tracemalloc). A session only ever changes the
+    configs of the outputs it updates, which Gradio computes on demand anyway; the rest
+    are computed here only if asked for (`components`, Gradio's /deep_link), in the
+    demo's order. tests/test_demo_photo.py checks that both give the same configs.
+    """
+
+    def __init__(self, blocks):
+        # Gradio's __init__ builds config_values for the components in blocks.blocks: none here.
+        super().__init__(_NoBlocks(blocks))
+        self._blocks = blocks
+
+    @property
+    def components(self):
+        for key, block in self.blocks_config.blocks.items():
+            if key in self._blocks.blocks:
+                if key not in self.config_values:
+                    self.config_values[key] = self.blocks_config.config_for_block(key, [], block)
+                if self.config_values[key]:
+                    yield self.config_values[key]
+
+
+class _NoBlocks:
+    """A Blocks seen by SessionState.__init__ with its default config but no components."""
+
+    def __init__(self, blocks):
+        self.default_config = blocks.default_config
+        self.blocks = {}
+
+
+def lazy_sessions():
+    """Make Gradio start sessions as LazySessionState (for the whole process; Gradio's
+    StateHolder looks its SessionState class up in its module at each new session)."""
+    state_holder.SessionState = LazySessionState
+
+
+MALLOC_ARENAS = 2  # glibc malloc arenas shared by the server's threads (glibc's default: up to 8 per core)
+
+
+def bound_malloc(arenas=MALLOC_ARENAS):
+    """Keep glibc's malloc from spreading the server's photo buffers over many arenas
+    (Linux; returns False and does nothing elsewhere).
+
+    Every photo is decoded into arrays of several MB in one of Gradio's worker threads
+    (up to 40). glibc gives threads arenas of their own, up to 8 per core, and each keeps
+    the space of freed buffers, fragmented, for itself. 16 clients sending photos (2-core
+    VM, 2000 requests) took the demo's RSS from 280 MB to a level of ~540 MB with glibc's
+    default, ~440 MB with two arenas (as MALLOC_ARENA_MAX=2 in the environment would, but
+    set from inside the process), at the same speed; tests/test_demo_load.py holds the
+    bound. (A fixed mmap threshold, which returns every large buffer at once, made each
+    group photo ~20 ms slower in page faults.)
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to tune
+        return False
+    m_arena_max = -8  # glibc's malloc.h
+    return bool(mallopt(m_arena_max, arenas))
+
+
+# Gradio keeps a record of each of its latest 10,000 events and, after every event,
+# summarises all of them with pandas for its monitoring page: 1.6 ms of CPU per request
+# with 300 records, 7 ms with 10,000 (2-core VM). Here: the latest 1,000, summarised
+# every 100 events. Read when a queue is made; values already in the environment win.
+GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_MAX_EVENTS": "1000", "GRADIO_ANALYTICS_CACHE_FREQUENCY": "100"}
 
 
 ADMIN_USER = "admin"
@@ -179,10 +258,16 @@ def serve(demo, host, port, admin=None, admin_password=None, share=False, blocke
     the Live tab's stream, gradio_client. The admin app is mounted first: Starlette tries
     mounts in order and "/" matches every path. blocked_paths: files neither app may
     serve (the feedback database). share: a gradio.live link, opened as launch() does.
+    For a server's memory and speed, process-wide: sessions are LazySessionState, malloc
+    is bounded (bound_malloc), Gradio's event analytics are trimmed (GRADIO_ANALYTICS).
     """
     import fastapi
     import uvicorn
 
+    lazy_sessions()
+    bound_malloc()
+    for name, value in GRADIO_ANALYTICS.items():
+        os.environ.setdefault(name, value)
     app = fastapi.FastAPI()
     # show_error=False as in launch(): only gr.Error messages reach the page, not the
     # text of unexpected exceptions (which may name server paths).
@@ -214,7 +299,6 @@ def serve(demo, host, port, admin=None, admin_password=None, share=False, blocke
 def _share_link(server, host, port):
     """Open a gradio.live tunnel to the local server once it listens, as launch(share=True)
     does (the same gradio.networking call; not on Hugging Face Spaces)."""
-    import os
     import secrets
     import time
 

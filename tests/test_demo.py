@@ -1,12 +1,17 @@
 """End to end: launch demo.py on a free localhost port and call /predict with gradio_client,
-as a user of the API would; bad inputs get a clear error and the server keeps serving."""
+as a user of the API would; bad inputs get a clear error and the server keeps serving.
+The photo it sends back is checked against the input photo: a JPEG at most DISPLAY_SIDE
+px long with the boxes drawn where the JSON says the faces are."""
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from emoji_fer.images import load_rgb
+from emoji_fer.serving import DISPLAY_SIDE
 from tests.conftest import demo_server
 
 
@@ -25,26 +30,60 @@ def predict(client, path):
     return annotated, top3, result
 
 
+def shown_and_original(annotated, photo):
+    """The photo the demo sent back (a path to a JPEG) and the input photo scaled to the
+    same size, both (h, w, 3) int16 RGB; the JPEG's size must be the photo's, scaled to
+    at most DISPLAY_SIDE px on its longest side."""
+    with Image.open(annotated) as image:
+        assert image.format == "JPEG"
+        shown = np.asarray(image.convert("RGB"), np.int16)
+    original, _ = load_rgb(photo)
+    height, width = original.shape[:2]
+    scale = min(1.0, DISPLAY_SIDE / max(height, width))
+    assert shown.shape == (round(height * scale), round(width * scale), 3)
+    scaled = cv2.resize(original, (shown.shape[1], shown.shape[0]), interpolation=cv2.INTER_AREA)
+    return shown, scaled.astype(np.int16), width / shown.shape[1]
+
+
+def edge_difference(shown, original, box, factor):
+    """Mean absolute RGB difference between the two images along the middle half of a
+    box's left and right sides (box [x, y, w, h] in original px; factor: original px per
+    shown px). The drawn box lies there; the emoji and label are above and below it."""
+    x, y, w, h = (round(v / factor) for v in box)
+    rows = slice(y + h // 4, y + 3 * h // 4)
+    diffs = [np.abs(shown[rows, col] - original[rows, col]).mean() for col in (x, x + w)]
+    return float(np.mean(diffs))
+
+
 def test_one_face(client, samples):
     annotated, top3, result = predict(client, samples / "justin.jpg")
     assert result["schema_version"] == 1
     assert len(result["faces"]) == 1
     assert result["faces"][0]["top"][0]["label"] == "happy"
     assert top3["label"] == "😄 happy" and len(top3["confidences"]) == 3
-    assert len(annotated["annotations"]) == 1
+    shown, original, factor = shown_and_original(annotated, samples / "justin.jpg")
+    assert factor == 1  # 381x384: shown at its own size
+    assert edge_difference(shown, original, result["faces"][0]["box"], factor) > 30  # the box is drawn
+    # Elsewhere (the top-left corner, away from the face) only JPEG's small losses.
+    assert np.abs(shown[:60, :60] - original[:60, :60]).mean() < 6
 
 
 def test_group_photo(client, samples):
-    _, _, result = predict(client, samples / "sample1.jpg")
+    annotated, _, result = predict(client, samples / "sample1.jpg")
     assert len(result["faces"]) >= 3
     areas = [f["box"][2] * f["box"][3] for f in result["faces"]]
     assert areas == sorted(areas, reverse=True)  # main (largest) face first
+    shown, original, factor = shown_and_original(annotated, samples / "sample1.jpg")
+    assert max(shown.shape[:2]) == DISPLAY_SIDE  # 1920x1280 -> 1024x683
+    for face in result["faces"]:  # boxes in original pixels, drawn at the shown scale
+        assert edge_difference(shown, original, face["box"], factor) > 30, face["box"]
 
 
 def test_no_face(client, samples):
     annotated, top3, result = predict(client, samples / "no-faces.jpg")
     assert result["faces"] == [] and result["message"] == "no face found"
-    assert annotated["annotations"] == []
+    shown, original, _ = shown_and_original(annotated, samples / "no-faces.jpg")
+    assert np.abs(shown - original).mean() < 6  # nothing drawn
 
 
 def bad_files(tmp_path, samples):
