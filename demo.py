@@ -7,11 +7,16 @@ webcam timeline, a video file's timeline, Model health. Under a photo or the web
 users may confirm or correct the emoji (stored only when they press a button). API:
 /predict (photo), /live (one webcam frame of the caller's session), /live_csv,
 /live_reset, /video, /feedback. With an admin password, /admin shows the latest
-corrections (behind a login); the rest stays public.
+corrections (behind a login); the rest stays public. The Photo tab offers example
+photos (examples/), their results cached at start-up.
 """
 
 import argparse
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 
@@ -38,6 +43,10 @@ STATE_TTL = 3600  # s: a session's timeline is freed an hour after its last upda
 # latest sampled webcam frame (0.9 MB at 640x480, for the feedback buttons), and Gradio's
 # copies of the latest outputs (a plot of <= 400 points), so this bounds the server's memory.
 SESSIONS_KEPT = 1000
+# The Photo tab's examples (MIT-licensed photos, see examples/SOURCES.md): one face, then
+# groups of 3, 3 and 5 faces (group photos downscaled to 800 px).
+EXAMPLE_PHOTOS = [Path(__file__).parent / "examples" / name
+                  for name in ("justin.jpg", "sample1.jpg", "sample4.jpg", "sample5.jpg")]
 # Predictors (model + face detector) the server keeps: one per CPU core, since a Predictor
 # classifies one image at a time and its work runs outside the GIL (serving.PredictorPool).
 # 16 clients sending photos (2-core VM, ../shared/samples justin.jpg and sample6.jpg) got
@@ -45,6 +54,18 @@ SESSIONS_KEPT = 1000
 # two calls, 19 with two of each; more calls at once gave no more, only more memory.
 PREDICTORS = max(1, min(os.cpu_count() or 1, 4))
 PHOTO_CONCURRENCY = PREDICTORS  # /predict calls in progress at once (Gradio's default: 1)
+
+
+def fresh_examples_cache():
+    """Point Gradio's example cache at a new temp folder, removed at exit.
+
+    Gradio caches examples in ./.gradio/cached_examples/<component id>/ and reuses a folder
+    it finds there without checking what made it, so a changed model or a re-numbered
+    component would show stale or wrong results; caching the four photos anew takes
+    well under a second at start-up."""
+    folder = tempfile.mkdtemp(prefix="emoji_fer-examples-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["GRADIO_EXAMPLES_CACHE"] = folder
 
 
 def timeline_plot(label):
@@ -145,6 +166,11 @@ def build_demo(predictor, desk=None, admin=False):
                         confirm = feedback_buttons(face, photo_handler, [image, face, faces])
                     elif feedback:
                         gr.Markdown(f"**Feedback is off**: {desk.off_reason}")
+            # Cached when the server starts (into a fresh folder, see main): one click shows the
+            # result at once. preload=False: the page still opens empty.
+            examples = gr.Examples([[str(path)] for path in EXAMPLE_PHOTOS], inputs=image,
+                                   outputs=[annotated, top3, faces], fn=predict, cache_examples=True, preload=False,
+                                   label="Examples (photos under the MIT licence, see examples/SOURCES.md)")
             faces.render()
             # One photo per Predictor at once (one concurrency group for the button and
             # uploads): each runs on its own core, decoding, detecting, drawing, encoding.
@@ -154,7 +180,7 @@ def build_demo(predictor, desk=None, admin=False):
                          image.upload(predict, **photo_io, api_name=False)]
             if feedback and desk.on:
                 # The picker lists the faces just found (not part of /predict's outputs).
-                for event in predicted:
+                for event in [*predicted, examples.cache_event]:
                     event.then(face_picker, faces, [face, confirm], api_name=False, show_progress="hidden")
                 face.input(confirm_label, [faces, face], confirm, api_name=False, show_progress="hidden")
 
@@ -248,6 +274,7 @@ def main():
                              f"(default: ${ADMIN_PASSWORD_ENV}, which keeps it out of the process list; "
                              "none: not served)")
     args = parser.parse_args()
+    fresh_examples_cache()
     predictor = PredictorPool.load(PREDICTORS, args.model, detector=args.detector)
     # A store that cannot be opened leaves feedback off (the page says why); the demo runs.
     desk = FeedbackDesk(predictor, args.feedback_db, enabled=not args.no_feedback)

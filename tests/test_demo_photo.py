@@ -1,6 +1,6 @@
 """The Photo tab's output path, in-process (issue 30): the photo drawn with its boxes,
 numbered when there are several faces, downscaled and written as a JPEG; the pool of
-Predictors; Gradio sessions that compute component configs lazily."""
+Predictors; Gradio sessions that compute component configs lazily; the example photos."""
 
 import os
 import platform
@@ -17,6 +17,7 @@ from emoji_fer.draw import _rgb, draw_faces
 from emoji_fer.images import load_rgb
 from emoji_fer.serving import DISPLAY_SIDE, PredictorPool, analyze, annotate, write_jpeg
 from emoji_fer.timeline import COLORS
+from tests.conftest import ROOT
 
 
 def face(box, label="happy", score=0.8):
@@ -170,6 +171,21 @@ def test_lazy_sessions_give_gradios_configs(predictor, tmp_path):
     assert len(lazy.config_values) == 1
     assert list(lazy.components) == list(eager.components)
     desk.store.close()
+
+
+def test_example_photos_are_small_and_licensed():
+    import demo as demo_module
+
+    folder = ROOT / "examples"
+    sources, licence = (folder / "SOURCES.md").read_text(), (folder / "LICENSE.txt").read_text()
+    assert licence.count("MIT License") == 2 and "Justin Shenk" in licence and "Vladimir Mandic" in licence
+    total = 0
+    for path in demo_module.EXAMPLE_PHOTOS:
+        assert path.parent == folder and path.name in sources
+        with Image.open(path) as image:
+            assert image.format == "JPEG" and max(image.size) <= 800
+        total += path.stat().st_size
+    assert len(demo_module.EXAMPLE_PHOTOS) >= 3 and total < 400_000
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's arenas are glibc's")
