@@ -7,7 +7,7 @@ scripts/bench_demo.py measures speed.
 The memory bound: after a warm-up of WARM_UP requests, MEASURED more grow the server's
 resident memory (VmRSS) by less than RSS_GROWTH_MB (0.4 MB a request: a leak of what a
 request allocates would show), and it stays within TOTAL_GROWTH_MB of the idle server's.
-Measured on a 2-core VM: +31 to +60 MB over the 200 requests after the warm-up, and the
+Measured on a 2-core VM: +6 to +60 MB over the 200 requests after the warm-up, and the
 RSS levelling off ~160 MB above idle (280 -> 441 MB, flat from the 1400th to the 2000th
 request). What it holds: the buffers of the photos in progress, which glibc keeps for
 reuse (emoji_fer.ui.bound_malloc: 2 arenas; ~250 MB above idle with glibc's default),
