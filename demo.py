@@ -12,7 +12,6 @@ photos (examples/), their results cached at start-up.
 """
 
 import argparse
-import atexit
 import os
 import shutil
 import tempfile
@@ -56,16 +55,36 @@ PREDICTORS = max(1, min(os.cpu_count() or 1, 4))
 PHOTO_CONCURRENCY = PREDICTORS  # /predict calls in progress at once (Gradio's default: 1)
 
 
-def fresh_examples_cache():
-    """Point Gradio's example cache at a new temp folder, removed at exit.
+def fresh_examples_cache(root=None):
+    """Point Gradio's example cache at a new folder of this process's, emoji_fer-examples-PID
+    in `root` (default: the temp folder); returns it.
 
     Gradio caches examples in ./.gradio/cached_examples/<component id>/ and reuses a folder
     it finds there without checking what made it, so a changed model or a re-numbered
-    component would show stale or wrong results; caching the four photos anew takes
-    well under a second at start-up."""
-    folder = tempfile.mkdtemp(prefix="emoji_fer-examples-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    os.environ["GRADIO_EXAMPLES_CACHE"] = folder
+    component would show stale or wrong results; caching the four photos anew adds well
+    under a second to start-up. The folders of processes that are gone are removed here:
+    uvicorn ends a stopped server by raising its signal again, so exit handlers never run.
+    """
+    root = Path(root or tempfile.gettempdir())
+    for old in root.glob("emoji_fer-examples-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / f"emoji_fer-examples-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)  # left by an earlier process with this PID
+    folder.mkdir(parents=True)
+    os.environ["GRADIO_EXAMPLES_CACHE"] = str(folder)
+    return folder
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def timeline_plot(label):

@@ -188,6 +188,24 @@ def test_example_photos_are_small_and_licensed():
     assert len(demo_module.EXAMPLE_PHOTOS) >= 3 and total < 400_000
 
 
+def test_examples_cache_is_fresh_and_dead_processes_folders_go(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import demo as demo_module
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # the PID of a process that has ended
+    for pid in (gone, str(os.getppid()), str(os.getpid())):
+        (tmp_path / f"emoji_fer-examples-{pid}" / "27").mkdir(parents=True)
+    monkeypatch.delenv("GRADIO_EXAMPLES_CACHE", raising=False)
+    folder = demo_module.fresh_examples_cache(tmp_path)
+    assert folder == tmp_path / f"emoji_fer-examples-{os.getpid()}" and list(folder.iterdir()) == []  # emptied
+    assert os.environ["GRADIO_EXAMPLES_CACHE"] == str(folder)
+    assert not (tmp_path / f"emoji_fer-examples-{gone}").exists()  # its process has ended
+    assert (tmp_path / f"emoji_fer-examples-{os.getppid()}" / "27").is_dir()  # a running process's: kept
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's arenas are glibc's")
 def test_bound_malloc_sets_glibcs_arenas():
     from emoji_fer.ui import bound_malloc
