@@ -35,6 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: tests.conftest and emoji_fer live there
+
+from scripts.bench_feedback import timed  # noqa: E402 - after the path is set
+
 WARM_UP = 5
 PHOTOS = ("justin.jpg", "sample6.jpg")
 
@@ -95,16 +98,6 @@ def rss_mb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def timed(call, n):
-    """n wall-clock times of call() in ms."""
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def load(url, photos, clients, seconds=None, requests=None, check=None):
