@@ -17,7 +17,7 @@ test('iou of boxes', () => {
 });
 
 test('tracks keep their ids while the faces move, in any detection order', () => {
-  const tracker = new Tracker(V, C);
+  const tracker = new Tracker(V);
   tracker.update([[0, 0, 100, 100], [300, 0, 100, 100]]);
   assert.deepEqual(tracker.tracks.map((t) => t.id), [1, 2]);
   for (let step = 1; step <= 30; step += 1) {
@@ -28,7 +28,7 @@ test('tracks keep their ids while the faces move, in any detection order', () =>
 });
 
 test('a missed face keeps its track for MAX_MISSED detections, then ends; ids are never reused', () => {
-  const tracker = new Tracker(V, C);
+  const tracker = new Tracker(V);
   tracker.update([[0, 0, 100, 100]]);
   for (let miss = 1; miss <= MAX_MISSED; miss += 1) {
     tracker.update([]);
@@ -44,7 +44,7 @@ test('a missed face keeps its track for MAX_MISSED detections, then ends; ids ar
 });
 
 test('a detection far from every track starts a new one', () => {
-  const tracker = new Tracker(V, C);
+  const tracker = new Tracker(V);
   tracker.update([[0, 0, 100, 100]]);
   tracker.update([[80, 0, 100, 100]]); // IoU 20/180 < MIN_IOU
   assert.deepEqual(tracker.tracks.map((t) => t.id), [1, 2]);
@@ -52,7 +52,7 @@ test('a detection far from every track starts a new one', () => {
 });
 
 test('temporal TTA: views in turn, the mean of the latest of each, exact after V frames', () => {
-  const tracker = new Tracker(V, C);
+  const tracker = new Tracker(V);
   const [track] = tracker.update([[0, 0, 100, 100]]);
   assert.equal(track.mean(), null);
   const probs = Array.from({ length: V }, (_, k) => onehot(k % C, 0.5 + 0.05 * k));
@@ -74,7 +74,7 @@ test('temporal TTA: views in turn, the mean of the latest of each, exact after V
 });
 
 test('frames in flight take different views; results may arrive in any order', () => {
-  const tracker = new Tracker(V, C);
+  const tracker = new Tracker(V);
   const [track] = tracker.update([[0, 0, 100, 100]]);
   const a = track.take();
   const b = track.take();
@@ -93,7 +93,7 @@ test('the detector comes back sooner when faces move faster', () => {
   assert.equal(framesToNextDetection(0.05, 2, drift, 6), 1); // 0.025 a frame: 1.7 frames, floored
   assert.equal(framesToNextDetection(0.04, 4, drift, 6), 4); // 0.01 a frame: 4.2 frames
   assert.equal(framesToNextDetection(1, 1, drift, 6), 1); // never less than every frame
-  const tracker = new Tracker(V, C);
+  const tracker = new Tracker(V);
   tracker.update([[0, 0, 100, 100]]);
   tracker.update([[0, 5, 100, 100], [500, 500, 50, 50]]);
   assert.equal(tracker.shift, 0.05); // the matched box's move; new tracks do not count

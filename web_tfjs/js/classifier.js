@@ -102,15 +102,17 @@ export class Classifier {
   async classify(faces) {
     const all = Array.from({ length: this.views }, (_, k) => k);
     const per = await this.classifyViews(faces, faces.map(() => all));
-    return per.map((p) => meanOfViews(p, this.classes));
+    const { classes } = this;
+    return per.map((p) => meanOfViews(Array.from({ length: p.length / classes },
+      (_, v) => p.subarray(v * classes, (v + 1) * classes))));
   }
 }
 
-// The mean over the views of Float32Array(V * C) probabilities -> Float32Array(C).
-export function meanOfViews(probs, classes) {
-  const n = probs.length / classes;
-  const mean = new Float32Array(classes);
-  for (let v = 0; v < n; v += 1) for (let c = 0; c < classes; c += 1) mean[c] += probs[v * classes + c];
-  for (let c = 0; c < classes; c += 1) mean[c] /= n;
+// The mean of views' probabilities, Float32Array(C) each -> Float32Array(C). The page's
+// photo TTA and the camera's tracks (tracker.js) both average with it.
+export function meanOfViews(views) {
+  const mean = new Float32Array(views[0].length);
+  for (const p of views) for (let c = 0; c < mean.length; c += 1) mean[c] += p[c];
+  for (let c = 0; c < mean.length; c += 1) mean[c] /= views.length;
   return mean;
 }

@@ -52,9 +52,11 @@ function toIntBox([x, y, w, h], imageWidth, imageHeight) {
   return [x0, y0, x1 - x0, y1 - y0];
 }
 
+export const area = ([, , w, h]) => w * h;
+
 // Non-empty boxes, largest first (the main face is the largest, as in Python).
 export function sortBoxes(boxes) {
-  return boxes.filter(([, , w, h]) => w > 0 && h > 0).sort((a, b) => b[2] * b[3] - a[2] * a[3]);
+  return boxes.filter(([, , w, h]) => w > 0 && h > 0).sort((a, b) => area(b) - area(a));
 }
 
 export async function fetchJson(url) {

@@ -7,7 +7,7 @@
 // track's next view; if a detection is due it runs meanwhile on the same frame, and its
 // boxes update the tracks for the next frame. With no track yet, the frame is detected
 // first, so a face shows up on the first frame it is found.
-import { INPUT_SIZE, VENDOR, MODEL } from './engine.js';
+import { INPUT_SIZE, VENDOR, MODEL, area } from './engine.js';
 import { Tracker, framesToNextDetection } from './tracker.js';
 
 // The detector runs on every frame while there is no track, else after as many frames as
@@ -32,11 +32,18 @@ export class Frame {
     return new Frame(ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height), ctx);
   }
 
+  // A 2D context of the frame's size (made on first use).
+  context() {
+    this.ctx ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+    if (this.ctx.canvas.width !== this.image.width || this.ctx.canvas.height !== this.image.height) {
+      Object.assign(this.ctx.canvas, { width: this.image.width, height: this.image.height });
+    }
+    return this.ctx;
+  }
+
   canvas() {
     if (!this.drawn) {
-      this.ctx ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true });
-      Object.assign(this.ctx.canvas, { width: this.image.width, height: this.image.height });
-      this.ctx.putImageData(this.image, 0, 0);
+      this.context().putImageData(this.image, 0, 0);
       this.drawn = true;
     }
     return this.ctx.canvas;
@@ -77,9 +84,10 @@ export class FrameGrabber {
         snapshot.close();
       }
     }
-    const canvas = frame.canvas(); // sized to the frame
-    frame.ctx.drawImage(video, 0, 0, width, height);
-    frame.image = frame.ctx.getImageData(0, 0, width, height);
+    const ctx = frame.context();
+    ctx.drawImage(video, 0, 0, width, height);
+    frame.image = ctx.getImageData(0, 0, width, height);
+    frame.drawn = true;
     return frame;
   }
 }
@@ -172,7 +180,7 @@ export class LivePipeline {
     this.workers = classifier instanceof WorkerPool ? classifier.workers.length : 0;
     this.worker = this.workers > 0;
     this.done = Promise.resolve(); // the previous frame's result: results leave in frame order
-    this.tracker = new Tracker(engine.classifier.views, engine.labels.length);
+    this.tracker = new Tracker(engine.classifier.views);
     this.reset();
   }
 
@@ -242,7 +250,9 @@ export class LivePipeline {
       detected = true;
     }
     const t1 = performance.now();
-    const jobs = this.tracker.tracks.map((track) => ({ track, box: track.box, view: track.take() }));
+    // Largest face first, as every result lists them.
+    const jobs = [...this.tracker.tracks].sort((a, b) => area(b.box) - area(a.box))
+      .map((track) => ({ track, box: track.box, view: track.take() }));
     const classified = jobs.length
       ? this.classifier.classifyViews(this.engine.crops(frame.image, jobs.map((j) => j.box)), jobs.map((j) => [j.view]))
       : Promise.resolve([]);
@@ -255,8 +265,7 @@ export class LivePipeline {
     const probs = await classified;
     const classifyMs = performance.now() - t1;
     jobs.forEach(({ track, view }, i) => track.record(view, probs[i]));
-    const faces = jobs.map(({ track, box }) => this.engine.face(box, track.mean(), { track: track.id, views: track.views }))
-      .sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+    const faces = jobs.map(({ track, box }) => this.engine.face(box, track.mean(), { track: track.id, views: track.views }));
     return {
       width,
       height,

@@ -1,5 +1,6 @@
 // Face tracks across camera frames, and temporal TTA. Pure functions and classes, no DOM
-// and no TF.js: node tests them (tests/web_tracker.test.mjs).
+// and no TF.js calls: node tests them (tests/web_tracker.test.mjs).
+import { meanOfViews } from './classifier.js';
 //
 // A track is one face followed from frame to frame: each detection is matched to the
 // track whose box overlaps it most (IoU), so the same person keeps the same id. Temporal
@@ -37,13 +38,12 @@ export function framesToNextDetection(shift, frames, maxDrift, maxEvery) {
 }
 
 export class Track {
-  constructor(id, box, views, classes) {
+  constructor(id, box, views) {
     this.id = id;
     this.box = box;
     this.missed = 0;
     this.next = 0; // the view this track's face gets at its next classification
     this.probs = Array.from({ length: views }, () => null); // latest Float32Array(C) per view
-    this.classes = classes;
   }
 
   // The number of views with probabilities (1..V once classified).
@@ -68,18 +68,14 @@ export class Track {
   // the first classification.
   mean() {
     const seen = this.probs.filter(Boolean);
-    if (seen.length === 0) return null;
-    const out = new Float32Array(this.classes);
-    for (const p of seen) for (let c = 0; c < out.length; c += 1) out[c] += p[c];
-    for (let c = 0; c < out.length; c += 1) out[c] /= seen.length;
-    return out;
+    return seen.length ? meanOfViews(seen) : null;
   }
 }
 
 export class Tracker {
-  // views: V, the TTA mode's view count; classes: C, the model's classes.
-  constructor(views, classes) {
-    Object.assign(this, { views, classes, tracks: [], lastId: 0 });
+  // views: V, the TTA mode's view count.
+  constructor(views) {
+    Object.assign(this, { views, tracks: [], lastId: 0 });
   }
 
   // One detector pass: boxes [[x, y, w, h], ...] of the same frame size as the tracks.
@@ -108,7 +104,7 @@ export class Tracker {
     this.tracks.forEach((track, t) => { if (!trackTaken.has(t)) track.missed += 1; });
     this.tracks = this.tracks.filter((track) => track.missed <= MAX_MISSED);
     boxes.forEach((box, d) => {
-      if (!boxTaken.has(d)) this.tracks.push(new Track(this.lastId += 1, box, this.views, this.classes));
+      if (!boxTaken.has(d)) this.tracks.push(new Track(this.lastId += 1, box, this.views));
     });
     return this.tracks;
   }
