@@ -144,7 +144,7 @@ def test_predict_evaluate_and_video_run_without_train_convert_or_tensorflow(samp
     proc = run_blocked(tmp_path, "video", woman2, "--fps", "0.5", "--csv", tmp_path / "rows.csv")
     assert proc.returncode == 0, proc.stderr
     lines = (tmp_path / "rows.csv").read_text().splitlines()
-    assert lines[0].startswith("time_s,faces,angry") and len(lines) == 1 + 8  # 0, 2, ..., 14 s
+    assert lines[0].startswith("time_s,faces,person,angry") and len(lines) == 1 + 8  # 0, 2, ..., 14 s
 
 
 def test_checkpoints_are_not_tracked():

@@ -32,11 +32,12 @@ def sample_timeline():
 
 def test_csv_keeps_no_face_rows_with_empty_cells():
     rows = list(csv.reader(io.StringIO(sample_timeline().to_csv())))
-    assert tuple(rows[0]) == CSV_HEADER == ("time_s", "faces", "angry", "disgust", "fear", "happy", "sad",
-                                              "surprise", "neutral")
+    assert tuple(rows[0]) == CSV_HEADER == ("time_s", "faces", "person", "angry", "disgust", "fear", "happy",
+                                              "sad", "surprise", "neutral")
     assert [r[0] for r in rows[1:]] == ["0.000", "0.500", "1.000", "1.500", "2.000"]
-    assert rows[3] == ["1.000", "0"] + [""] * 7  # recorded, not dropped, not filled in
-    assert [float(v) for v in rows[1][2:]] == HAPPY and rows[1][1] == "1"
+    assert rows[3] == ["1.000", "0", ""] + [""] * 7  # recorded, not dropped, not filled in
+    assert [float(v) for v in rows[1][3:]] == HAPPY and rows[1][1] == "1"
+    assert rows[1][2] == "1"  # no track ids in Python: the main face is person 1
 
 
 def test_summary_shares_dominant_and_no_face_count():
@@ -47,6 +48,39 @@ def test_summary_shares_dominant_and_no_face_count():
     text = summary_text(s)
     assert "happy" in text and "75%" in text and "1 with no face" in text
     assert Timeline().summary()["dominant"] is None
+
+
+def face(probs, track):
+    return {"box": [0, 0, 10, 10], "scores": dict(zip(LABELS, probs)), "top": [], "track": track}
+
+
+def test_call_rows_one_per_person_and_the_main_face_summary():
+    """As js/timeline.js in call mode: one row per face with its track id as the person; a
+    sample is the rows of one time, and its first row (the main face) makes the summary."""
+    tl = Timeline()
+    tl.add_result(0.0, {"faces": [face(HAPPY, 3), face(SAD, 1)]}, everyone=True)
+    tl.add_result(0.5, {"faces": []}, everyone=True)
+    tl.add_result(1.0, {"faces": [face(SAD, 3), face(SAD, 1), face(HAPPY, 4)]}, everyone=True)
+    tl.add_result(1.5, {"faces": [face(HAPPY, 3), face(SAD, 1)]})  # the main face only
+    rows = list(csv.reader(io.StringIO(tl.to_csv())))[1:]
+    assert [r[:3] for r in rows] == [["0.000", "2", "3"], ["0.000", "2", "1"], ["0.500", "0", ""],
+                                     ["1.000", "3", "3"], ["1.000", "3", "1"], ["1.000", "3", "4"],
+                                     ["1.500", "2", "3"]]
+    assert [r["person"] for r in tl.rows()] == [3, 1, None, 3, 1, 4, 3]
+    s = tl.summary()
+    assert (s["samples"], s["with_face"], s["no_face"], s["duration_s"]) == (4, 3, 1, 1.5)
+    assert s["share"]["happy"] == pytest.approx(2 / 3) and s["share"]["sad"] == pytest.approx(1 / 3)
+    assert len(tl.plot_frame()) == 3 * 7  # the main face's rows with a face
+    with pytest.raises(ValueError):
+        tl.add(2.0, 1, HAPPY, person=0)
+    with pytest.raises(ValueError):
+        tl.add(2.0, 0, None, person=2)
+    capped = Timeline(max_rows=3)  # a sample leaves the summary with its first row
+    capped.add_result(0.0, {"faces": [face(HAPPY, 1), face(SAD, 2)]}, everyone=True)
+    capped.add_result(1.0, {"faces": [face(SAD, 1)]}, everyone=True)
+    capped.add_result(2.0, {"faces": [face(SAD, 1)]}, everyone=True)
+    assert capped.summary()["samples"] == 2 and capped.summary()["share"]["sad"] == 1
+    assert list(capped.main) == [False, True, True]
 
 
 def test_ema_half_life_and_gaps():

@@ -374,10 +374,11 @@ def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
     # The same rows through emoji_fer/timeline.py give the very same bytes.
     expected = PyTimeline()
     for row in rows:
-        expected.add(row["time_s"], row["faces"], [row[label] for label in LABELS])
+        expected.add(row["time_s"], row["faces"], [row[label] for label in LABELS], row["person"])
     assert text == expected.to_csv()
     parsed = list(csv.DictReader(io.StringIO(text)))
-    assert list(parsed[0].keys()) == ["time_s", "faces", *LABELS]
+    assert list(parsed[0].keys()) == ["time_s", "faces", "person", *LABELS]
+    assert all(int(got["person"]) == row["person"] >= 1 for got, row in zip(parsed, rows))  # the track id
     assert len(parsed) == len(rows)
     for got, row in zip(parsed, rows):
         # 3 decimals are within half a millisecond; 1e-9 for the float error of that bound
@@ -409,7 +410,7 @@ import { readFileSync } from 'node:fs';
 import { Timeline, ema } from '%s';
 const { labels, maxRows, rows, halfLife } = JSON.parse(readFileSync(process.argv[1], 'utf8'));
 const tl = new Timeline(labels, { maxRows });
-for (const [t, faces, probs] of rows) tl.add(t, faces, probs);
+for (const [t, faces, probs, person] of rows) tl.add(t, faces, probs, person);
 const times = tl.rows().map((r) => r.time_s);
 const smooth = ema(times, tl.rows().map((r) => (r.faces ? labels.map((l) => r[l]) : null)), halfLife);
 console.log(JSON.stringify({ csv: tl.toCSV(), summary: tl.summary(), dropped: tl.dropped,
@@ -420,8 +421,9 @@ console.log(JSON.stringify({ csv: tl.toCSV(), summary: tl.summary(), dropped: tl
 @pytest.mark.parametrize("max_rows", [None, 150])
 def test_timeline_js_matches_python(tmp_path, max_rows):
     """js/timeline.js and emoji_fer/timeline.py on the same rows (irregular times, no-face
-    rows, float32 probabilities, exact decimal ties such as 0.0625 s and 1/128): the same
-    CSV bytes, summary, smoothing and dropping beyond the cap."""
+    rows, float32 probabilities, exact decimal ties such as 0.0625 s and 1/128, several
+    persons at one time as in call mode): the same CSV bytes, summary, smoothing and
+    dropping beyond the cap."""
     import json
 
     from emoji_fer.labels import LABELS
@@ -434,15 +436,17 @@ def test_timeline_js_matches_python(tmp_path, max_rows):
     rows, expected = [], PyTimeline(max_rows)
     for i, t in enumerate(times):
         if i % 7 == 3:
-            rows.append([float(t), 0, None])
+            rows.append([float(t), 0, None, None])
             expected.add(float(t), 0, None)
             continue
         probs = rng.dirichlet(np.full(7, 0.5)).astype(np.float32).astype(np.float64)
         if i == 5:
             probs = np.array([1 / 128, 3 / 128, 0.5 - 1 / 32, 0.25, 0.125, 0.0625, 0.0625])  # 6-decimal ties
         faces = int(rng.integers(1, 4))
-        rows.append([float(t), faces, probs.tolist()])
-        expected.add(float(t), faces, probs)
+        for person in range(1, faces + 1 if i % 3 == 0 else 2):  # every third sample: everyone in view
+            rows.append([float(t), faces, probs.tolist(), person])
+            expected.add(float(t), faces, probs, person)
+            probs = np.roll(probs, 1)
     data = tmp_path / "rows.json"
     data.write_text(json.dumps({"labels": list(LABELS), "maxRows": max_rows or 10**6, "rows": rows, "halfLife": 1.5}))
     script = NODE_TIMELINE % (WEB / "js" / "timeline.js").as_uri()
@@ -451,7 +455,7 @@ def test_timeline_js_matches_python(tmp_path, max_rows):
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout)
     assert got["csv"] == expected.to_csv()
-    assert got["dropped"] == expected.dropped == (0 if max_rows is None else 400 - max_rows)
+    assert got["dropped"] == expected.dropped == (0 if max_rows is None else len(rows) - max_rows)
     summary = expected.summary()
     assert got["summary"]["share"] == pytest.approx(summary.pop("share"), abs=1e-12)
     assert got["summary"]["duration_s"] == pytest.approx(summary.pop("duration_s"), abs=1e-9)

@@ -25,19 +25,21 @@ test('CSV: header in label order, 3 and 6 decimals, empty cells without a face, 
   const csv = sample().toCSV();
   assert.ok(csv.endsWith('\r\n'));
   const lines = csv.split('\r\n').slice(0, -1);
-  assert.equal(lines[0], `time_s,faces,${labels.join(',')}`);
-  assert.equal(lines[0], 'time_s,faces,angry,disgust,fear,happy,sad,surprise,neutral');
+  assert.equal(lines[0], `time_s,faces,person,${labels.join(',')}`);
+  assert.equal(lines[0], 'time_s,faces,person,angry,disgust,fear,happy,sad,surprise,neutral');
   assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['0.000', '0.500', '1.000', '1.500', '2.000']);
-  assert.equal(lines[1], '0.000,2,0.050000,0.000000,0.050000,0.700000,0.050000,0.050000,0.100000');
-  assert.equal(lines[3], '1.000,0,,,,,,,'); // recorded, not dropped, not filled in
-  assert.equal(new Timeline(labels).toCSV(), 'time_s,faces,angry,disgust,fear,happy,sad,surprise,neutral\r\n');
+  assert.equal(lines[1], '0.000,2,1,0.050000,0.000000,0.050000,0.700000,0.050000,0.050000,0.100000');
+  assert.equal(lines[3], '1.000,0,,,,,,,,'); // recorded, not dropped, not filled in
+  assert.equal(new Timeline(labels).toCSV(), 'time_s,faces,person,angry,disgust,fear,happy,sad,surprise,neutral\r\n');
 });
 
 test('rows: no-face rows have null probabilities', () => {
   const rows = sample().rows();
   assert.equal(rows.length, 5);
-  assert.deepEqual(Object.keys(rows[0]), ['time_s', 'faces', ...labels]);
+  assert.deepEqual(Object.keys(rows[0]), ['time_s', 'faces', 'person', ...labels]);
+  assert.equal(rows[0].person, 1); // no track id: the main face is person 1
   assert.equal(rows[2].faces, 0);
+  assert.equal(rows[2].person, null);
   assert.ok(labels.every((l) => rows[2][l] === null));
   assert.equal(rows[3].sad, 0.6);
 });
@@ -66,6 +68,38 @@ test('rows need probabilities when a face is counted, and times must not go back
   assert.throws(() => tl.add(2, 1, [1, 0]), RangeError);
 });
 
+test('call mode: one row per person, the person is the track id, a sample is the rows of one time', () => {
+  const face = (probs, track) => ({ box: [0, 0, 10, 10], scores: Object.fromEntries(labels.map((l, i) => [l, probs[i]])), track });
+  const tl = new Timeline(labels);
+  tl.addResult(0, { faces: [face(HAPPY, 3), face(SAD, 1)] }, { everyone: true });
+  tl.addResult(0.5, { faces: [] }, { everyone: true });
+  tl.addResult(1, { faces: [face(SAD, 3), face(SAD, 1), face(HAPPY, 4)] }, { everyone: true });
+  tl.addResult(1.5, { faces: [face(HAPPY, 3), face(SAD, 1)] }); // the self view: the main face only
+  const lines = tl.toCSV().split('\r\n').slice(1, -1);
+  assert.deepEqual(lines.map((l) => l.split(',').slice(0, 3).join(',')),
+    ['0.000,2,3', '0.000,2,1', '0.500,0,', '1.000,3,3', '1.000,3,1', '1.000,3,4', '1.500,2,3']);
+  assert.deepEqual(tl.rows().map((r) => r.person), [3, 1, null, 3, 1, 4, 3]);
+  // The summary and the chart are the main face's: one per sample, not one per row.
+  const s = tl.summary();
+  assert.deepEqual([s.samples, s.with_face, s.no_face, s.duration_s], [4, 3, 1, 1.5]);
+  assert.deepEqual([s.share.happy, s.share.sad], [2 / 3, 1 / 3]);
+  const d = tl.plotData({ windowS: 0 });
+  assert.deepEqual(d.x, [0, 0.5, 1, 1.5]);
+  assert.deepEqual(d.y[labels.indexOf('sad')], [HAPPY[4], null, SAD[4], HAPPY[4]]);
+  assert.throws(() => tl.add(2, 1, HAPPY, 0), RangeError);
+  assert.throws(() => tl.add(2, 0, null, 2), TypeError);
+  // Dropping the oldest rows one by one takes a sample out of the summary with its first row.
+  const capped = new Timeline(labels, { maxRows: 3 });
+  capped.addResult(0, { faces: [face(HAPPY, 1), face(SAD, 2)] }, { everyone: true });
+  capped.addResult(1, { faces: [face(SAD, 1)] }, { everyone: true });
+  assert.equal(capped.summary().samples, 2);
+  capped.addResult(2, { faces: [face(SAD, 1)] }, { everyone: true }); // drops (0, person 1)
+  assert.deepEqual([capped.summary().samples, capped.summary().share.sad], [2, 1]);
+  assert.equal(capped.isMain(0), false); // (0, person 2): its sample already left the summary
+  capped.addResult(3, { faces: [face(SAD, 1)] }, { everyone: true }); // drops (0, person 2)
+  assert.deepEqual([capped.summary().samples, capped.dropped], [3, 2]);
+});
+
 test('EMA: a half-life in s, no-face rows stay empty and do not reset it', () => {
   const times = [0, 1, 2, 3];
   const probs = [Array(7).fill(1), Array(7).fill(0), null, Array(7).fill(0)];
@@ -84,7 +118,7 @@ test('cap: beyond maxRows the oldest rows are dropped, storage stays bounded, su
   assert.equal(tl.dropped, 150);
   assert.equal(tl.time(0), 150);
   assert.equal(tl.time(99), 249);
-  assert.ok(tl.data.length <= 100 * 9);
+  assert.ok(tl.data.length <= 100 * 10); // t, faces, person, 7 probabilities
   const s = tl.summary();
   assert.equal(s.share.sad, 0.5);
   assert.equal(s.share.happy, 0.5);

@@ -1,6 +1,7 @@
 // The expression timeline of a camera session, computed in the page: one row per sample,
-// (time in s since the session's first sample, number of faces, the probabilities of the
-// main face, the largest one). The same rows, CSV, summary and smoothing as
+// (time in s since the session's first sample, number of faces, the person (the face's
+// track id), the probabilities of the main face, the largest one); in call mode one row per
+// person in view, the main face's first (a sample = the rows of one time). The same rows, CSV, summary and smoothing as
 // emoji_fer/timeline.py, and the same sampling schedule as emoji_fer/live.py; the tests
 // (tests/test_web.py) compare this module, run by Node, with those files. No DOM here.
 //
@@ -9,8 +10,9 @@
 
 export const DEFAULT_RATE = 2; // samples per second, as emoji_fer/live.py
 export const MAX_RATE = 10; // samples per second, as emoji_fer/live.py
-// The page keeps the latest MAX_ROWS samples (2 h at MAX_RATE, 10 h at the default 2/s;
-// 72 bytes a row, at most 5.2 MB); older ones are dropped, and `dropped` counts them.
+// The page keeps the latest MAX_ROWS rows (2 h at MAX_RATE, 10 h at the default 2/s with
+// one face; 80 bytes a row, at most 5.8 MB; a call's samples have a row per person, so N
+// people keep N times fewer samples); older ones are dropped, and `dropped` counts them.
 export const MAX_ROWS = 2 * 3600 * MAX_RATE;
 export const PLOT_POINTS = 600; // at most this many time points are drawn; more are averaged in time bins
 const EMA_WARM_UP = 20; // half-lives of history smoothed before a plotted window (weight 2^-20 beyond)
@@ -43,7 +45,7 @@ export class Timeline {
     if (!(maxRows >= 1)) throw new RangeError('maxRows must be at least 1');
     this.labels = [...labels];
     this.maxRows = maxRows;
-    this.stride = 2 + this.labels.length; // t, faces, probabilities
+    this.stride = 3 + this.labels.length; // t, faces, person, probabilities
     this.reset();
   }
 
@@ -54,7 +56,10 @@ export class Timeline {
     this.head = 0; // storage index of the oldest row
     this.length = 0;
     this.dropped = 0;
-    this.withFace = 0;
+    this.samples = 0; // main rows (the first row of each sample time)
+    this.withFace = 0; // main rows with a face
+    this.lastTime = null; // the time of the last row added (dropped or not)
+    this.droppedTime = null; // the time of the last row dropped
     this.counts = new Array(this.labels.length).fill(0); // rows with a face, by top-1 expression
   }
 
@@ -62,9 +67,11 @@ export class Timeline {
     return ((this.head + i) % this.capacity) * this.stride;
   }
 
-  // Append one row. t: s, >= the previous row's; faces: an integer >= 0; probs: the main
-  // face's probabilities in label order (array-like), or null when faces == 0.
-  add(t, faces, probs = null) {
+  // Append one row. t: s, >= the previous row's (a row at the previous row's time belongs
+  // to the same sample: another person of a call); faces: an integer >= 0; probs: this
+  // face's probabilities in label order (array-like), or null when faces == 0; person: its
+  // track id, an integer >= 1 (default 1 when there is a face; null without one).
+  add(t, faces, probs = null, person = null) {
     if (!Number.isFinite(t) || (this.length && t < this.time(this.length - 1))) {
       throw new RangeError(`time ${t} s is not after the previous row's`);
     }
@@ -73,6 +80,10 @@ export class Timeline {
     if (probs && probs.length !== this.labels.length) {
       throw new RangeError(`expected ${this.labels.length} probabilities, got ${probs.length}`);
     }
+    if (person !== null && !(Number.isInteger(person) && person >= 1)) {
+      throw new RangeError(`person must be an integer >= 1 or null, got ${person}`);
+    }
+    if (!faces && person !== null) throw new TypeError('a row without a face has no person');
     if (this.length === this.capacity) {
       if (this.capacity >= this.maxRows) {
         this.forget(0);
@@ -92,26 +103,47 @@ export class Timeline {
     const o = this.offset(this.length);
     this.data[o] = t;
     this.data[o + 1] = faces;
-    for (let j = 0; j < this.labels.length; j += 1) this.data[o + 2 + j] = probs ? probs[j] : NaN;
+    this.data[o + 2] = faces ? person ?? 1 : NaN;
+    for (let j = 0; j < this.labels.length; j += 1) this.data[o + 3 + j] = probs ? probs[j] : NaN;
     this.length += 1;
-    if (faces > 0) {
-      this.withFace += 1;
-      this.counts[argmax(this.data, o + 2, this.labels.length)] += 1;
+    const main = t !== this.lastTime;
+    this.lastTime = t;
+    if (main) this.count(o, 1);
+  }
+
+  // Counts a main row at storage offset o into (sign 1) or out of (-1) the summary.
+  count(o, sign) {
+    this.samples += sign;
+    if (this.data[o + 1] > 0) {
+      this.withFace += sign;
+      this.counts[argmax(this.data, o + 3, this.labels.length)] += sign;
     }
   }
 
+  // The oldest row (i = 0) leaves: out of the summary if it was a main row.
   forget(i) {
     const o = this.offset(i);
-    if (this.data[o + 1] > 0) {
-      this.withFace -= 1;
-      this.counts[argmax(this.data, o + 2, this.labels.length)] -= 1;
-    }
+    if (this.data[o] !== this.droppedTime) this.count(o, -1);
+    this.droppedTime = this.data[o];
   }
 
-  // The row for one analysis result ({faces: [{scores: {label: p}}]}, largest face first).
-  addResult(t, result) {
-    const main = result.faces[0];
-    this.add(t, result.faces.length, main ? this.labels.map((label) => main.scores[label]) : null);
+  // Row i is its sample's main row (the first of its time).
+  isMain(i) {
+    const t = this.time(i);
+    return i === 0 ? t !== this.droppedTime : t !== this.time(i - 1);
+  }
+
+  // The rows for one analysis result ({faces: [{scores: {label: p}, track?}]}, largest face
+  // first): the main face's row, or with everyone (call mode) one row per face, each with
+  // its track id as the person (else its place in the list, from 1).
+  addResult(t, result, { everyone = false } = {}) {
+    const { faces } = result;
+    if (!faces.length) {
+      this.add(t, 0);
+      return;
+    }
+    const rows = everyone ? faces : faces.slice(0, 1);
+    rows.forEach((face, i) => this.add(t, faces.length, this.labels.map((label) => face.scores[label]), face.track ?? i + 1));
   }
 
   time(i) {
@@ -122,15 +154,21 @@ export class Timeline {
     return this.data[this.offset(i) + 1];
   }
 
+  // Row i's person (its track id), or null when no face was found.
+  person(i) {
+    const p = this.data[this.offset(i) + 2];
+    return Number.isNaN(p) ? null : p;
+  }
+
   // Row i's probabilities (a Float64Array view; NaN when no face was found).
   probs(i) {
-    const o = this.offset(i) + 2;
+    const o = this.offset(i) + 3;
     return this.data.subarray(o, o + this.labels.length);
   }
 
-  // Row i as {time_s, faces, label: p or null}, in CSV column order.
+  // Row i as {time_s, faces, person, label: p or null}, in CSV column order.
   row(i) {
-    const out = { time_s: this.time(i), faces: this.faces(i) };
+    const out = { time_s: this.time(i), faces: this.faces(i), person: this.person(i) };
     this.probs(i).forEach((p, j) => { out[this.labels[j]] = Number.isNaN(p) ? null : p; });
     return out;
   }
@@ -151,16 +189,16 @@ export class Timeline {
     return lo;
   }
 
-  // {samples, with_face, no_face, duration_s, share: {label: fraction of the rows with a
-  // face whose top expression it is}, dominant: label or null}, as emoji_fer/timeline.py.
-  // With evenly spaced samples, a share of rows is a share of time.
+  // {samples, with_face, no_face, duration_s, share: {label: fraction of the samples with a
+  // face whose main face's top expression it is}, dominant: label or null}, as
+  // emoji_fer/timeline.py. With evenly spaced samples, a share of samples is a share of time.
   summary() {
     const n = this.withFace;
     const best = n ? argmax(this.counts, 0, this.counts.length) : -1;
     return {
-      samples: this.length,
+      samples: this.samples,
       with_face: n,
-      no_face: this.length - n,
+      no_face: this.samples - n,
       duration_s: this.length ? this.time(this.length - 1) - this.time(0) : 0,
       share: Object.fromEntries(this.labels.map((label, j) => [label, n ? this.counts[j] / n : 0])),
       dominant: n ? this.labels[best] : null,
@@ -168,13 +206,13 @@ export class Timeline {
   }
 
   // The CSV, byte for byte as emoji_fer/timeline.py writes it: header
-  // `time_s,faces,<labels>`, times with 3 decimals, probabilities with 6, empty cells on
-  // rows without a face, \r\n line ends (Python's csv module).
+  // `time_s,faces,person,<labels>`, times with 3 decimals, probabilities with 6, empty
+  // person and probability cells on rows without a face, \r\n line ends (Python's csv module).
   toCSV() {
-    const lines = [['time_s', 'faces', ...this.labels].join(',')];
+    const lines = [['time_s', 'faces', 'person', ...this.labels].join(',')];
     for (let i = 0; i < this.length; i += 1) {
       const cells = Array.from(this.probs(i), (p) => (Number.isNaN(p) ? '' : formatFixed(p, 6)));
-      lines.push([formatFixed(this.time(i), 3), this.faces(i), ...cells].join(','));
+      lines.push([formatFixed(this.time(i), 3), this.faces(i), this.person(i) ?? '', ...cells].join(','));
     }
     return `${lines.join('\r\n')}\r\n`;
   }
@@ -195,17 +233,25 @@ export class Timeline {
     const first = this.indexAt(start);
     // Smooth from a little before the window, so that its first points carry their history.
     const from = halfLifeS > 0 ? this.indexAt(start - EMA_WARM_UP * halfLifeS) : first;
-    const m = this.length - from;
+    // The main face's rows only (the first of each sample): the other people of a call
+    // have their own charts (participants-panel.js).
+    const main = [];
+    let skip = 0;
+    for (let i = from; i < this.length; i += 1) {
+      if (!this.isMain(i)) continue;
+      if (i < first) skip += 1;
+      main.push(i);
+    }
+    const m = main.length;
     const times = new Float64Array(m);
     const probs = new Float64Array(m * k); // NaN rows: no face
-    for (let i = 0; i < m; i += 1) {
-      const o = this.offset(from + i);
+    main.forEach((row, i) => {
+      const o = this.offset(row);
       times[i] = this.data[o];
-      if (this.data[o + 1] > 0) probs.set(this.data.subarray(o + 2, o + 2 + k), i * k);
+      if (this.data[o + 1] > 0) probs.set(this.data.subarray(o + 3, o + 3 + k), i * k);
       else probs.fill(NaN, i * k, (i + 1) * k);
-    }
+    });
     emaFlat(times, probs, k, halfLifeS);
-    const skip = first - from;
     const t = times.subarray(skip);
     const p = probs.subarray(skip * k);
     const n = t.length;
