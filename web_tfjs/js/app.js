@@ -1,10 +1,13 @@
-// The page: camera and photo input, drawing, the top-3 panel and the speed readout.
-// Recognition itself is Engine.analyze (engine.js) for photos and LivePipeline.process
-// (live.js: tracks, temporal TTA, a worker) for the camera. Every result is also published as
-// window.emojiFer.result and as an `emoji-fer:result` event on document, which the
-// timeline panel (timeline-panel.js) subscribes to.
+// The page: live sources (camera, shared screen, video file: sources.js) and photo input,
+// drawing, the top-3 panel and the speed readout. Recognition itself is Engine.analyze
+// (engine.js) for photos and LivePipeline.process (live.js: tracks, temporal TTA, a worker)
+// for the live sources. Every result is also published as window.emojiFer.result and as an
+// `emoji-fer:result` event on document, which the timeline panel (timeline-panel.js) and
+// the participants panel (participants-panel.js) subscribe to.
 import { Engine, INPUT_SIZE } from './engine.js';
 import { FrameGrabber, LivePipeline } from './live.js';
+import { ParticipantsPanel } from './participants-panel.js';
+import { SCREEN_ENDED, SOURCES, SourceError, openCamera, openScreen, openVideoFile } from './sources.js';
 import { TimelinePanel } from './timeline-panel.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,11 +15,16 @@ const ui = {
   button: $('camera-button'), input: $('photo-input'), message: $('message'), video: $('video'),
   photo: $('photo'), overlay: $('overlay'), placeholder: $('placeholder'), readout: $('readout'),
   top3: $('top3'), count: $('faces-count'), json: $('result-json'),
+  screen: $('screen-button'), videoInput: $('video-input'), play: $('play-button'), callMode: $('call-mode'),
 };
 const params = new URLSearchParams(location.search);
 const WINDOW = 30; // frames in the rolling speed readout
 
-const state = { engine: null, live: null, timeline: null, stream: null, running: false, frames: 0, times: [], stamps: [] };
+// source: the live source's kind (sources.js SOURCES: camera, screen, video) while one runs.
+const state = {
+  engine: null, live: null, timeline: null, stream: null, videoUrl: null, source: null, running: false,
+  frames: 0, times: [], stamps: [],
+};
 
 // For tests and tools: the latest result, the per-frame timings, readiness.
 window.emojiFer = { ready: false, result: null, timings: [], cameraFrames: 0, error: null };
@@ -54,8 +62,13 @@ const emojiFonts = () => fonts ??= getComputedStyle(document.documentElement).ge
 // makes the compositor upload and blend the whole overlay again.
 let drawn = '';
 
+// Every face: its box, its emoji above it, and under it a tag with its text label (never
+// colour alone) and, when it has a track, its person number ("#N", as the participants
+// panel's "Person N"). The main face (the largest, the self view's) has a solid box, the
+// others a dashed one, so the distinction does not rest on colour either.
 function drawFaces(result, mirrored) {
-  const key = JSON.stringify([result.width, result.height, mirrored, result.faces.map((f) => [f.box, f.top[0].emoji])]);
+  const key = JSON.stringify([result.width, result.height, mirrored,
+    result.faces.map((f) => [f.box, f.top[0].label, f.track])]);
   if (key === drawn) return;
   drawn = key;
   const ctx = ui.overlay.getContext('2d');
@@ -69,13 +82,33 @@ function drawFaces(result, mirrored) {
     const left = mirrored ? result.width - x - w : x;
     ctx.lineWidth = line;
     ctx.strokeStyle = i === 0 ? '#f59f00' : '#74c0fc';
+    ctx.setLineDash(i === 0 ? [] : [3 * line, 2 * line]);
     ctx.strokeRect(left, y, w, h);
+    ctx.setLineDash([]);
     const size = Math.max(18, Math.round(w * 0.35));
     ctx.font = `${size}px ${emojiFonts()}, sans-serif`;
     ctx.textBaseline = 'bottom';
     ctx.textAlign = 'center';
     ctx.fillText(face.top[0].emoji, left + w / 2, Math.max(size, y - line));
+    drawTag(ctx, `${face.track !== undefined ? `#${face.track} ` : ''}${face.top[0].label}`,
+      left + w / 2, Math.min(result.height, y + h + line), Math.max(12, Math.round(w * 0.16)), i === 0);
   });
+}
+
+// A text tag centred at x, hanging from y (or standing on the frame's bottom edge): dark
+// text on a light plate, readable on any video.
+function drawTag(ctx, text, x, y, size, main) {
+  ctx.font = `${main ? 'bold ' : ''}${size}px system-ui, sans-serif`;
+  const pad = Math.round(size * 0.25);
+  const width = ctx.measureText(text).width + 2 * pad;
+  const height = size + 2 * pad;
+  const top = Math.min(y, ctx.canvas.height - height);
+  ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+  ctx.fillRect(x - width / 2, top, width, height);
+  ctx.fillStyle = '#111';
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'center';
+  ctx.fillText(text, x, top + pad);
 }
 
 function showTop3(result) {
@@ -131,58 +164,86 @@ function showStill(result) {
     + `classify ${result.ms.classify.toFixed(1)}) · backend ${result.backend} · TTA ${result.tta}`;
 }
 
-// ---------- camera ----------
+// ---------- live sources: camera, shared screen, video file ----------
 
-const CAMERA_ERRORS = {
-  NotAllowedError: 'Camera access was denied. Allow the camera for this page in the browser\'s site settings, '
-    + 'or upload a photo instead.',
-  SecurityError: 'The browser blocked the camera for this page. Allow it in the site settings, or upload a photo.',
-  NotFoundError: 'No camera was found. Connect one, or upload a photo instead.',
-  OverconstrainedError: 'No camera was found that can deliver video. Upload a photo instead.',
-  NotReadableError: 'The camera is in use by another program or could not start. Close that program and try again.',
-  AbortError: 'The camera could not start. Try again, or upload a photo.',
-};
-
-async function startCamera() {
-  if (!navigator.mediaDevices?.getUserMedia) {
-    showMessage('This browser gives no camera access here: the camera needs https or http://localhost. Upload a photo instead.');
-    return;
-  }
-  ui.button.disabled = true;
+// Opens a live source (sources.js) into the <video> and starts the frame loop; any other
+// source stops first. A source that cannot open says why and leaves the page as it was.
+async function startSource(kind, file = null) {
+  if (state.running) stopSource();
+  setSourceButtons(true);
   try {
-    state.stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false,
-    });
+    if (kind === 'video') {
+      state.videoUrl = await openVideoFile(ui.video, file);
+    } else {
+      state.stream = await (kind === 'screen' ? openScreen() : openCamera());
+      ui.video.srcObject = state.stream;
+      // The browser's own "Stop sharing" button (or a camera unplugged) ends the track.
+      const ended = kind === 'screen' ? SCREEN_ENDED : '';
+      state.stream.getVideoTracks()[0].addEventListener('ended', () => state.source === kind && stopSource(ended));
+      await ui.video.play();
+    }
   } catch (err) {
-    showMessage(CAMERA_ERRORS[err.name] || `The camera could not start (${err.name}: ${err.message}).`);
-    ui.button.disabled = false;
+    stopStream();
+    setSourceButtons(false);
+    if (!(err instanceof SourceError)) throw err;
+    showMessage(err.message);
     return;
   }
   showMessage('');
-  ui.video.srcObject = state.stream;
-  state.stream.getVideoTracks()[0].addEventListener('ended', stopCamera);
-  await ui.video.play();
+  state.source = kind;
+  ui.video.classList.toggle('not-mirrored', !SOURCES[kind].mirrored);
+  ui.callMode.checked = SOURCES[kind].callMode;
+  setCallMode();
   ui.video.hidden = false;
   ui.photo.hidden = true;
   ui.placeholder.hidden = true;
   state.running = true;
   state.times = [];
   state.stamps = [];
-  state.live.reset(); // new tracks: a face seen before the camera stopped starts again
-  ui.button.textContent = 'Stop camera';
-  ui.button.disabled = false;
+  state.live.reset(); // new tracks: a face seen before the source changed starts again
+  setSourceButtons(false);
   state.timeline?.cameraChanged(true);
   nextFrame();
 }
 
-function stopCamera() {
+function stopSource(message = '') {
   state.running = false;
   cancelFrame();
+  stopStream();
+  state.source = null;
+  setSourceButtons(false);
+  state.timeline?.cameraChanged(false);
+  if (message) showMessage(message);
+}
+
+// Call mode looks for everyone: the detector at the photos' input size, which finds the
+// smaller faces of a call's grid (the camera's one large face needs only the video size).
+function setCallMode() {
+  state.live.detectSize = ui.callMode.checked ? INPUT_SIZE.photo : INPUT_SIZE.video;
+}
+
+function stopStream() {
   state.stream?.getTracks().forEach((t) => t.stop());
   state.stream = null;
   ui.video.srcObject = null;
-  ui.button.textContent = 'Start camera';
-  state.timeline?.cameraChanged(false);
+  if (state.videoUrl) {
+    ui.video.pause();
+    ui.video.removeAttribute('src');
+    ui.video.load();
+    URL.revokeObjectURL(state.videoUrl);
+    state.videoUrl = null;
+  }
+}
+
+// The buttons say what a press does now: start or stop each source; play or pause a video.
+function setSourceButtons(busy) {
+  ui.button.textContent = state.source === 'camera' ? 'Stop camera' : 'Start camera';
+  ui.screen.textContent = state.source === 'screen' ? 'Stop sharing' : 'Share a screen';
+  ui.button.disabled = busy;
+  ui.screen.disabled = busy;
+  ui.videoInput.disabled = busy;
+  ui.play.hidden = state.source !== 'video';
+  ui.play.textContent = ui.video.paused ? 'Play' : 'Pause';
 }
 
 // The loop is driven by the camera: requestVideoFrameCallback fires once per new frame
@@ -239,10 +300,11 @@ async function processFrame() {
       result.ms.grab = grabMs;
       if (!state.running) return; // stopped while this frame was being analysed
       state.frames += 1;
-      result.source = 'camera';
+      result.source = state.source;
+      result.callMode = ui.callMode.checked; // everyone in view gets a timeline row (timeline.js)
       result.frame = state.frames;
       result.timestamp = t0; // ms (performance.now()) when the frame was grabbed: the timeline's clock
-      drawFaces(result, true);
+      drawFaces(result, SOURCES[state.source].mirrored);
       recordSpeed(result, performance.now() - t0);
       const text = textDue(performance.now());
       if (text) {
@@ -253,7 +315,7 @@ async function processFrame() {
     }
   } catch (err) {
     fail(err);
-    stopCamera();
+    stopSource();
   }
 }
 
@@ -262,7 +324,7 @@ async function processFrame() {
 const MAX_SIDE = 2048; // px, as emoji_fer/images.py: larger photos are downscaled first
 
 async function analyzePhoto(file) {
-  if (state.running) stopCamera();
+  if (state.running) stopSource();
   let bitmap;
   try {
     bitmap = await createImageBitmap(file); // applies EXIF orientation, as the Python side does
@@ -299,7 +361,16 @@ function fail(err) {
 }
 
 async function main() {
-  ui.button.addEventListener('click', () => (state.running ? stopCamera() : startCamera()));
+  ui.button.addEventListener('click', () => (state.source === 'camera' ? stopSource() : startSource('camera')));
+  ui.screen.addEventListener('click', () => (state.source === 'screen' ? stopSource() : startSource('screen')));
+  ui.videoInput.addEventListener('change', () => {
+    const file = ui.videoInput.files[0];
+    ui.videoInput.value = ''; // the same file chosen again must fire `change` again
+    if (file) startSource('video', file).catch(fail);
+  });
+  ui.play.addEventListener('click', () => (ui.video.paused ? ui.video.play().catch(fail) : ui.video.pause()));
+  ui.callMode.addEventListener('change', setCallMode);
+  ['play', 'pause', 'ended'].forEach((type) => ui.video.addEventListener(type, () => setSourceButtons(false)));
   ui.input.addEventListener('change', () => {
     const file = ui.input.files[0];
     ui.input.value = ''; // the same file chosen again must fire `change` again
@@ -320,7 +391,7 @@ async function main() {
   state.live = await LivePipeline.create(engine, { workers, detectEvery });
   Object.assign(ui.readout.dataset, { backend: engine.backend, tta: engine.tta, worker: state.live.worker });
   ui.readout.textContent = `Ready · backend ${engine.backend} · TTA ${engine.tta}`;
-  ui.button.disabled = false;
+  setSourceButtons(false);
   ui.input.disabled = false;
   try {
     state.timeline = new TimelinePanel(engine.metadata);
@@ -328,10 +399,16 @@ async function main() {
   } catch (err) {
     fail(err); // the camera and photos still work without the timeline
   }
+  try {
+    state.participants = new ParticipantsPanel(engine.metadata);
+    window.emojiFer.participants = state.participants.participants; // list(): for tests and tools
+  } catch (err) {
+    fail(err); // the live sources still work without the panel
+  }
   window.emojiFer.engine = engine;
   window.emojiFer.live = state.live;
   window.emojiFer.ready = true;
-  if (params.has('autostart')) startCamera();
+  if (params.has('autostart')) startSource('camera');
 }
 
 main();

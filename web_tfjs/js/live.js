@@ -177,6 +177,9 @@ export class LivePipeline {
   // detectEvery: run the detector on every k-th frame instead (for measurements).
   constructor(engine, classifier, { detectEvery } = {}) {
     Object.assign(this, { engine, classifier, detectEvery });
+    // The detector's input side: INPUT_SIZE.video for a camera's large faces; call mode
+    // sets INPUT_SIZE.photo, for the small faces of a call's grid (app.js).
+    this.detectSize = INPUT_SIZE.video;
     this.workers = classifier instanceof WorkerPool ? classifier.workers.length : 0;
     this.worker = this.workers > 0;
     this.done = Promise.resolve(); // the previous frame's result: results leave in frame order
@@ -240,7 +243,7 @@ export class LivePipeline {
     const number = this.frames;
     this.frames += 1;
     const { width, height } = frame.image;
-    const detect = () => this.engine.detect(frame.canvas(), width, height, INPUT_SIZE.video);
+    const detect = () => this.engine.detect(frame.canvas(), width, height, this.detectSize);
     const due = number >= this.nextDetection || this.tracker.tracks.length === 0;
     let detectMs = 0;
     let detected = false;

@@ -1,5 +1,6 @@
-// The Timeline panel: records the camera's results (`emoji-fer:result` events) into a
-// Timeline at the user's rate, and shows the chart (uPlot, vendor/uplot), the session
+// The Timeline panel: records the live results (`emoji-fer:result` events of the camera, a
+// shared screen or a video file) into a Timeline at the user's rate (in call mode one row
+// per person in view, else the main face's), and shows the chart (uPlot, vendor/uplot), the session
 // summary, and Reset / Download CSV. The rows, CSV, summary and smoothing are in
 // timeline.js (no DOM, tested in Node); this file is only the page around them.
 import { DEFAULT_RATE, MAX_RATE, MAX_ROWS, Sampler, Timeline } from './timeline.js';
@@ -51,19 +52,21 @@ export class TimelinePanel {
     ui.reset.addEventListener('click', () => this.reset());
     ui.download.addEventListener('click', () => this.download());
     document.addEventListener('emoji-fer:result', (event) => this.offer(event.detail));
-    ui.note.textContent = `Samples are taken while the camera runs, at most the set number per second (fewer `
+    ui.note.textContent = `Samples are taken while a live source (camera, shared screen, video) runs, at most the set number per second (fewer `
       + `if the page analyses fewer frames). The CSV holds the raw probabilities of the whole session, up to `
       + `the latest ${MAX_ROWS.toLocaleString('en')} samples (${MAX_ROWS / MAX_RATE / 3600} h at ${MAX_RATE} per second, `
       + `${MAX_ROWS / DEFAULT_RATE / 3600} h at ${DEFAULT_RATE}); older samples are dropped. Smoothing only `
-      + 'changes the chart. Grey bands: samples with no face. Photos are not recorded.';
+      + 'changes the chart. Grey bands: samples with no face. Photos are not recorded. In call mode each sample '
+      + 'has one CSV row per person in view (the `person` column: the number on the picture); the chart and '
+      + 'summary stay those of the main (largest) face, and the participants panel has everyone\'s.';
   }
 
-  // A camera result: recorded if a sample is due (at its frame's grab time).
+  // A live result: recorded if a sample is due (at its frame's grab time).
   offer(result) {
-    if (result.source !== 'camera') return;
-    const now = (result.timestamp ?? performance.now()) / 1000;
+    if (result.source === 'photo' || result.timestamp === undefined) return;
+    const now = result.timestamp / 1000;
     if (!this.sampler.due(now)) return;
-    this.timeline.addResult(this.sampler.record(now), result);
+    this.timeline.addResult(this.sampler.record(now), result, { everyone: Boolean(result.callMode) });
     this.schedule();
   }
 
@@ -126,7 +129,7 @@ export class TimelinePanel {
     Object.assign(ui.dominant.dataset, { dominant: s.dominant ?? '', samples: s.samples });
     if (!s.samples) {
       ui.dominant.textContent = this.camera ? 'Recording: the first sample comes in a moment.'
-        : 'Start the camera to record a timeline.';
+        : 'Start the camera, share a screen or open a video to record a timeline.';
     } else if (!s.dominant) {
       ui.dominant.textContent = 'No face found so far.';
     } else {
@@ -155,7 +158,7 @@ export class TimelinePanel {
       status += ` The oldest ${timeline.dropped.toLocaleString('en')} samples were dropped: a session keeps `
         + `the latest ${timeline.maxRows.toLocaleString('en')}.`;
     }
-    if (s.samples && !this.camera) status += ' Paused: the camera is off.';
+    if (s.samples && !this.camera) status += ' Paused: no live source is running.';
     ui.status.textContent = status;
     Object.assign(ui.status.dataset, { noFace: s.no_face, dropped: timeline.dropped });
   }
