@@ -3,6 +3,7 @@ against face-api.js measured the same way in the same session.
 
 python scripts/bench_web.py [--camera-fps 60] [--seconds 8] [--backends wasm webgl cpu]
                             [--tta metadata none] [--no-anchor] [--json] [--screenshot F] [--web DIR]
+                            [--grid 3x2 | --screen]
 
 For each backend x TTA (by default wasm with the model's metadata TTA) it serves web_tfjs/
 with `python -m http.server`, starts the camera in the page, and prints the medians of the
@@ -14,7 +15,11 @@ between results (1000 / fps) can be shorter. The fake camera plays
 which caps fps. Then it runs the anchor, ../shared/anchors/faceapi/bench.py (face-api.js on
 the same video and camera rate), and prints both and the frame-rate ratio; --json prints
 one JSON line instead: ms_per_frame, fps, anchor_ms_per_frame, anchor_fps, ratio (fps over
-anchor_fps), and more. The absolute figures drift with what else runs on the machine: the
+anchor_fps), and more. --grid CxR measures call mode instead: a grid video of C x R faces
+(scripts/grid_video.py, 320x240 tiles, 30 frames/s) through the page's "Open a video"
+source, in call mode, without the anchor. --screen measures a shared screen: Chromium's
+fake capture device (a 1280x720 test pattern without faces, the size the page asks for),
+the cost of watching an empty screen. The absolute figures drift with what else runs on the machine: the
 script prints the CPU load, and only runs in the same session compare.
 Needs `pip install playwright` and Debian's chromium (/usr/bin/chromium). The tests
 (tests/test_web.py) import the helpers below.
@@ -121,10 +126,13 @@ def model_bytes(web=WEB):
     return sum(f.stat().st_size for f in files)
 
 
-def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None, query=""):
+def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None, query="", video_file=None,
+               screen=False):
     """Start the camera in the page; returns the page's timings over `seconds` (after a
     2 s warm-up): median ms/frame (latency), fps, and the backend the page reports.
-    query: more URL parameters ("&workers=0", "&detect-every=3")."""
+    query: more URL parameters ("&workers=0", "&detect-every=3"); video_file: play this
+    file through the page's video source (call mode) instead of the camera; screen: share
+    the fake capture device's screen instead."""
     flags = CHROMIUM_FLAGS + camera_flags(y4m) + (SWIFTSHADER if backend == "webgl" else NO_GPU)
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=flags)
     try:
@@ -135,8 +143,12 @@ def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None, qu
         error = page.evaluate("window.emojiFer.error")
         if error:
             return {"error": error}
-        page.click("#camera-button")
-        page.wait_for_function("window.emojiFer.result && window.emojiFer.result.source === 'camera'",
+        if video_file:
+            page.locator("#video-input").set_input_files(str(video_file))
+        else:
+            page.click("#screen-button" if screen else "#camera-button")
+        source = "video" if video_file else "screen" if screen else "camera"
+        page.wait_for_function(f"window.emojiFer.result && window.emojiFer.result.source === '{source}'",
                                timeout=120_000)
         time.sleep(2.0)
         start, delivered = page.evaluate("[window.emojiFer.timings.length, window.emojiFer.cameraFrames]")
@@ -161,6 +173,8 @@ def run_camera(pw, url, y4m, backend, tta=None, seconds=8.0, screenshot=None, qu
             "page_fps": float(readout.get_attribute("data-fps") or 0),
             "workers": last.get("workers", 0),
             "detections_per_frame": len(detected) / len(timings) if timings else float("nan"),
+            "faces": len(last["faces"]),
+            "size": f"{last['width']}x{last['height']}",
         }
     finally:
         browser.close()
@@ -199,7 +213,11 @@ def main():
     parser.add_argument("--query", default="", help='more URL parameters for the page, e.g. "&workers=1"')
     parser.add_argument("--no-anchor", action="store_true", help="skip face-api.js")
     parser.add_argument("--json", action="store_true", help="print one JSON line (first backend and TTA only)")
+    parser.add_argument("--grid", help="call mode on a grid video of COLSxROWS faces, e.g. 3x2 (no anchor)")
+    parser.add_argument("--screen", action="store_true", help="a shared screen (the fake capture device; no anchor)")
     args = parser.parse_args()
+    if args.grid or args.screen:
+        args.no_anchor = True
 
     import tempfile
 
@@ -212,16 +230,24 @@ def main():
     # Other work on the machine slows every figure: say how busy it was.
     load_before = os.getloadavg()[0]
     say(f"load average before: {load_before:.1f} on {os.cpu_count()} CPUs")
-    say(f"{'backend':8} {'TTA':16} {'workers':>7} {'frames':>6} {'ms/frame':>9} {'detect':>7} {'classify':>8} "
-        f"{'det/frame':>9} {'fps':>5} {'camera fps':>10}")
     runs = []
     with tempfile.TemporaryDirectory() as tmp, serve(args.web) as url, sync_playwright() as pw:
         y4m = write_y4m(args.video, Path(tmp) / "camera.y4m", frames=300, fps=args.camera_fps)
+        grid = None
+        if args.grid:
+            from scripts.grid_video import write_grid_video
+
+            cols, rows = (int(v) for v in args.grid.lower().split("x"))
+            grid = Path(tmp) / "grid.webm"
+            write_grid_video(grid, cols=cols, rows=rows, seconds=args.seconds + 20, fps=30)
+            say(f"grid video: {cols}x{rows} faces, 30 frames/s, through the page's video source in call mode")
+        say(f"{'backend':8} {'TTA':16} {'workers':>7} {'frames':>6} {'ms/frame':>9} {'detect':>7} {'classify':>8} "
+            f"{'det/frame':>9} {'fps':>5} {'camera fps':>10}")
         shot = args.screenshot
         for backend in args.backends[:1] if args.json else args.backends:
             for tta in args.tta[:1] if args.json else args.tta:
                 r = run_camera(pw, url, y4m, backend, None if tta == "metadata" else tta, args.seconds, shot,
-                               args.query)
+                               args.query, video_file=grid, screen=args.screen)
                 shot = None
                 if "error" in r:
                     say(f"{backend:8} {tta:16} error: {r['error']}")
@@ -229,7 +255,8 @@ def main():
                 runs.append(r)
                 say(f"{r['backend']:8} {r['tta']:16} {r['workers']:7d} {r['frames']:6d} {r['ms']:9.1f} "
                     f"{r['detect_ms']:7.1f} {r['classify_ms']:8.1f} {r['detections_per_frame']:9.2f} {r['fps']:5.1f} "
-                    f"{r['camera_fps']:10.1f}",
+                    f"{r['camera_fps']:10.1f}" + (f"  ({r['faces']} faces in the last frame)" if grid else "")
+                    + (f"  (screen {r['size']})" if args.screen else ""),
                     flush=True)
     anchor = {"error": "skipped (--no-anchor)"} if args.no_anchor else run_anchor(args.video, args.camera_fps,
                                                                                    args.seconds)
@@ -258,6 +285,7 @@ def main():
             "detect_ms": round(first["detect_ms"], 1) if runs and first["detect_ms"] == first["detect_ms"] else None,
             "classify_ms": round(first["classify_ms"], 1) if runs else None,
             "detections_per_frame": round(first["detections_per_frame"], 2) if runs else None,
+            "grid": args.grid, "faces": first.get("faces"),
             "load_average_before": round(load_before, 2),
             "errors": [e for e in (anchor.get("error"),) if e],
         }))

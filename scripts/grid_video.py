@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_web import fit_4_3, video_frames  # noqa: E402
+from scripts.bench_web import video_frames  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "samples"
 TILE = (320, 240)  # px, 4:3 like a call's tiles
@@ -68,8 +68,9 @@ def write_grid_video(out, samples=SAMPLES, cols=3, rows=2, seconds=10.0, fps=FPS
     stills = photo_tiles(samples, PHOTOS[:n - 1], size)
     if len(stills) < n - 1:
         raise ValueError(f"{n} tiles need {n - 1} photos; {len(PHOTOS)} are listed")
+    every = max(1, round(29.97 / fps))  # woman2.mp4's 29.97 frames/s to about `fps`
     moving = [cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-              for _, bgr in video_frames(samples / "woman2.mp4", every=2)]  # 29.97 -> ~15 frames/s
+              for _, bgr in video_frames(samples / "woman2.mp4", every=every)]
     tw, th = size
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"VP80"), fps, (cols * tw, rows * th))
     if not writer.isOpened():
