@@ -28,8 +28,11 @@ test('one person per track: the latest top-3, in view first by number, then the 
   assert.equal(list[0].top.length, 3);
   assert.equal(list[0].top[0].label, 'happy');
   assert.ok(Math.abs(list[2].goneS - 0.7) < 1e-9 && Math.abs(list[3].goneS - 1.2) < 1e-9);
-  // No result for a while (a paused video, a stopped source): nobody is in view any more.
-  assert.ok(people.list(20).every((p) => !p.inView));
+  // No result for a while (a paused video, a stopped source): the last frame's people did
+  // not leave; the panel says how old that frame is.
+  assert.deepEqual(people.list(20).map((p) => p.inView), [true, true, false, false]);
+  assert.equal(people.age(20), 9);
+  assert.equal(new Participants(labels).age(20), null);
   assert.throws(() => people.update(result(), 5), RangeError);
   // Faces without a track (photos) are not people.
   people.update(result({ ...face(9, HAPPY), track: undefined }), 21);

@@ -9,6 +9,7 @@
 import { HISTORY_S, Participants, presence, runs } from './participants.js';
 
 const RENDER_MS = 250;
+const STALE_S = 1.5; // no result for this long: the source is paused or stopped
 const TICK_MS = 1000;
 const SPARK = { width: 240, height: 84 }; // css px of a sparkline
 
@@ -56,14 +57,17 @@ export class ParticipantsPanel {
   }
 
   render() {
-    const people = this.participants.list(now());
+    const t = now();
+    const people = this.participants.list(t);
     const inView = people.filter((p) => p.inView).length;
+    const age = this.participants.age(t);
     this.ui.status.dataset.inView = inView;
     this.ui.status.textContent = !this.callMode && !people.length
       ? 'Share a screen or open a video to see everyone in it (call mode turns on by itself), or tick '
         + '"Everyone in view" for the camera.'
       : `${inView} ${inView === 1 ? 'person' : 'people'} in view${people.length > inView ? `, ${people.length - inView} left` : ''}.`
-        + (this.callMode ? '' : ' Call mode is off: this list is not updated.');
+        + (this.callMode ? '' : ' Call mode is off: this list is not updated.')
+        + (this.callMode && age > STALE_S ? ` Paused: as of the last analysed frame, ${Math.round(age)} s ago.` : '');
     const keep = new Set(people.map((p) => p.person));
     for (const [person, li] of this.items) {
       if (!keep.has(person)) {

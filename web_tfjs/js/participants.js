@@ -11,8 +11,6 @@ export const HISTORY_STEP_S = 0.25; // at most one history point per person per 
 // A sighting counts for the time since the person's previous one, at most this long: a
 // person the page did not analyse for a while (paused video, stopped source) gains no time.
 export const MAX_GAP_S = 1;
-// A person is in view if the latest result shows them and it is at most this old.
-export const STALE_S = 1.5;
 export const MAX_PEOPLE = 24; // beyond this, the people gone the longest are forgotten
 
 // Index of the largest value, the first one on ties (as timeline.js, numpy's argmax).
@@ -73,17 +71,22 @@ export class Participants {
     for (const p of gone.slice(0, this.people.size - this.maxPeople)) this.people.delete(p.person);
   }
 
-  // The people at time `now` (s, the clock of update()), those in view first by number,
-  // then those gone, the most recently seen first:
+  // Seconds since the latest result at time `now` (a paused video or a stopped source
+  // shows the people of its last analysed frame: they did not leave), or null before any.
+  age(now) {
+    return this.lastUpdate === null ? null : Math.max(0, now - this.lastUpdate);
+  }
+
+  // The people at time `now` (s, the clock of update()), those in the latest result ("in
+  // view") first by number, then those gone, the most recently seen first:
   // [{person, inView, goneS: s since last seen (0 in view), seenS: s of time counted,
   //   top: [{label, emoji, score}] (the latest), label: the latest top-1, views,
   //   share: {label: fraction of seenS with it as top-1}, dominant: label or null,
   //   history: [[t (s), label index, p]] of the last historyS s}].
   list(now) {
-    const fresh = this.lastUpdate !== null && now - this.lastUpdate <= STALE_S;
     const out = [...this.people.values()].map((p) => {
       const seenS = p.time.reduce((a, b) => a + b, 0);
-      const inView = fresh && this.inView.has(p.person);
+      const inView = this.inView.has(p.person);
       return {
         person: p.person,
         inView,
