@@ -13,7 +13,7 @@ from emoji_fer.timeline import Timeline
 
 DEFAULT_RATE = 2.0  # samples per second (Hz)
 MAX_RATE = 10.0  # Hz
-MAX_ROWS = 7200  # an hour at 2 Hz; 72 bytes a row, so at most ~0.5 MB per session
+MAX_ROWS = 7200  # an hour at 2 Hz; 80 bytes a row, so at most ~0.6 MB per session
 
 
 class LiveSession:

@@ -2,7 +2,7 @@
 
 Decoding is OpenCV's (its FFmpeg backend, inside the opencv-python-headless wheel).
 Frames are decoded one at a time and dropped after use, so memory does not grow with the
-video's length; only the Timeline rows (72 bytes each) accumulate.
+video's length; only the Timeline rows (80 bytes each) accumulate.
 """
 
 import math

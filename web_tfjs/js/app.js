@@ -185,8 +185,8 @@ async function startSource(kind, file = null) {
   } catch (err) {
     stopStream();
     setSourceButtons(false);
-    if (!(err instanceof SourceError)) throw err;
-    showMessage(err.message);
+    if (err instanceof SourceError) showMessage(err.message);
+    else fail(err); // not foreseen (e.g. play() interrupted): said, and the page keeps working
     return;
   }
   showMessage('');
