@@ -394,12 +394,14 @@ def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
     assert camera.errors == []
 
 
-@pytest.mark.parametrize("suite", ["web_timeline.test.mjs", "web_tracker.test.mjs", "web_participants.test.mjs"])
+@pytest.mark.parametrize("suite", ["web_timeline.test.mjs", "web_tracker.test.mjs", "web_participants.test.mjs",
+                                   "web_sources.test.mjs"])
 def test_js_unit_tests(suite):
     """In Node: tests/web_timeline.test.mjs (rows, no-face rows, CSV, summary, EMA, cap,
     sampling and chart data of js/timeline.js) and tests/web_tracker.test.mjs (IoU
     matching, track ids, misses, temporal TTA views, detection schedule of js/tracker.js) and
-    tests/web_participants.test.mjs (call mode's people, shares, history of js/participants.js)."""
+    tests/web_participants.test.mjs (call mode's people, shares, history of js/participants.js)
+    and tests/web_sources.test.mjs (js/sources.js: mirroring, capture size, failure messages)."""
     node_or_skip()
     run = subprocess.run(["node", "--test", str(Path(__file__).with_name(suite))],
                          capture_output=True, text=True, timeout=120)

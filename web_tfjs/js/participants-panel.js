@@ -65,7 +65,8 @@ export class ParticipantsPanel {
     this.ui.status.textContent = !this.callMode && !people.length
       ? 'Share a screen or open a video to see everyone in it (call mode turns on by itself), or tick '
         + '"Everyone in view" for the camera.'
-      : `${inView} ${inView === 1 ? 'person' : 'people'} in view${people.length > inView ? `, ${people.length - inView} left` : ''}.`
+      : `${inView} ${inView === 1 ? 'person' : 'people'} in view`
+        + `${people.length > inView ? `, ${people.length - inView} left` : ''}.`
         + (this.callMode ? '' : ' Call mode is off: this list is not updated.')
         + (this.callMode && age > STALE_S ? ` Paused: as of the last analysed frame, ${Math.round(age)} s ago.` : '');
     const keep = new Set(people.map((p) => p.person));

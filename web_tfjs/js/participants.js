@@ -48,7 +48,8 @@ export class Participants {
       const top = argmax(probs);
       let person = this.people.get(face.track);
       if (!person) {
-        person = { person: face.track, firstSeen: now, lastSeen: now, time: new Array(this.labels.length).fill(0), history: [] };
+        // time: s with each label as top-1; history: [[t, label index, p]]
+        person = { person: face.track, lastSeen: now, time: new Array(this.labels.length).fill(0), history: [] };
         this.people.set(face.track, person);
       }
       person.time[top] += Math.min(MAX_GAP_S, now - person.lastSeen);
@@ -67,7 +68,8 @@ export class Participants {
   // Keeps at most maxPeople: those gone the longest leave first (never one in view).
   forget() {
     if (this.people.size <= this.maxPeople) return;
-    const gone = [...this.people.values()].filter((p) => !this.inView.has(p.person)).sort((a, b) => a.lastSeen - b.lastSeen);
+    const gone = [...this.people.values()].filter((p) => !this.inView.has(p.person))
+      .sort((a, b) => a.lastSeen - b.lastSeen);
     for (const p of gone.slice(0, this.people.size - this.maxPeople)) this.people.delete(p.person);
   }
 

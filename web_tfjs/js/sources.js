@@ -18,7 +18,9 @@ export const SOURCES = {
 // screen would cost the page 9 times the pixels per frame to grab, and the faces of a call
 // are large enough at this size (BlazeFace sees 128x128 anyway).
 export const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' };
-export const SCREEN = { width: { ideal: 1280, max: 1920 }, height: { ideal: 720, max: 1080 }, frameRate: { ideal: 15, max: 30 } };
+export const SCREEN = {
+  width: { ideal: 1280, max: 1920 }, height: { ideal: 720, max: 1080 }, frameRate: { ideal: 15, max: 30 },
+};
 
 // A source that could not open or stopped by itself: `message` is for the user.
 export class SourceError extends Error {}

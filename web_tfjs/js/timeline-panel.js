@@ -52,8 +52,8 @@ export class TimelinePanel {
     ui.reset.addEventListener('click', () => this.reset());
     ui.download.addEventListener('click', () => this.download());
     document.addEventListener('emoji-fer:result', (event) => this.offer(event.detail));
-    ui.note.textContent = `Samples are taken while a live source (camera, shared screen, video) runs, at most the set number per second (fewer `
-      + `if the page analyses fewer frames). The CSV holds the raw probabilities of the whole session, up to `
+    ui.note.textContent = 'Samples are taken while a live source (camera, shared screen, video) runs, at most '
+      + `the set number per second (fewer if the page analyses fewer frames). The CSV holds the raw probabilities of the whole session, up to `
       + `the latest ${MAX_ROWS.toLocaleString('en')} samples (${MAX_ROWS / MAX_RATE / 3600} h at ${MAX_RATE} per second, `
       + `${MAX_ROWS / DEFAULT_RATE / 3600} h at ${DEFAULT_RATE}); older samples are dropped. Smoothing only `
       + 'changes the chart. Grey bands: samples with no face. Photos are not recorded. In call mode each sample '

@@ -143,7 +143,9 @@ export class Timeline {
       return;
     }
     const rows = everyone ? faces : faces.slice(0, 1);
-    rows.forEach((face, i) => this.add(t, faces.length, this.labels.map((label) => face.scores[label]), face.track ?? i + 1));
+    rows.forEach((face, i) => {
+      this.add(t, faces.length, this.labels.map((label) => face.scores[label]), face.track ?? i + 1);
+    });
   }
 
   time(i) {
