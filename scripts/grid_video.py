@@ -23,13 +23,13 @@ FPS = 15
 PHOTOS = ("justin.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg")
 
 
-def tile_rect(box, width, height, margin):
-    """The 4:3 rectangle [x0, y0, x1, y1] around a face box [x, y, w, h] with `margin` face
-    widths on each side, shrunk to fit a width x height photo."""
+def tile_rect(box, width, height, margin, aspect=4 / 3):
+    """The rectangle [x0, y0, x1, y1] of the given aspect (width / height) around a face box
+    [x, y, w, h] with `margin` face widths on each side, shrunk to fit a width x height photo."""
     x, y, w, h = box
     cx, cy = x + w / 2, y + h / 2
-    half_w = min((1 + 2 * margin) * w / 2, cx, width - cx, min(cy, height - cy) * 4 / 3)
-    half_h = half_w * 3 / 4
+    half_w = min((1 + 2 * margin) * w / 2, cx, width - cx, min(cy, height - cy) * aspect)
+    half_h = half_w / aspect
     return [int(cx - half_w), int(cy - half_h), int(cx + half_w), int(cy + half_h)]
 
 
@@ -47,7 +47,7 @@ def photo_tiles(samples=SAMPLES, names=PHOTOS, size=TILE, margin=0.6):
         boxes = detector.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         height, width = bgr.shape[:2]
         for box in boxes:
-            x0, y0, x1, y1 = tile_rect(box, width, height, margin)
+            x0, y0, x1, y1 = tile_rect(box, width, height, margin, size[0] / size[1])
             others = [b for b in boxes if b is not box]
             if not any(x0 <= bx + bw / 2 <= x1 and y0 <= by + bh / 2 <= y1 for bx, by, bw, bh in others):
                 tiles.append(cv2.resize(bgr[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA))
@@ -59,15 +59,14 @@ def photo_tiles(samples=SAMPLES, names=PHOTOS, size=TILE, margin=0.6):
 
 def write_grid_video(out, samples=SAMPLES, cols=3, rows=2, seconds=10.0, fps=FPS, size=TILE):
     """Write a cols x rows grid video to `out` (.webm, VP8): tile 0 plays woman2.mp4 (looped),
-    the others hold the photos' faces. Returns the tiles' rectangles [x, y, w, h] in px, in
-    grid order (row by row), for tests to check boxes against."""
+    the others hold the photos' faces (beyond 6 tiles the six repeat, as in a large
+    gallery). Returns the tiles' rectangles [x, y, w, h] in px, in grid order (row by
+    row), for tests to check boxes against."""
     import cv2
     import numpy as np
 
     n = cols * rows
     stills = photo_tiles(samples, PHOTOS[:n - 1], size)
-    if len(stills) < n - 1:
-        raise ValueError(f"{n} tiles need {n - 1} photos; {len(PHOTOS)} are listed")
     every = max(1, round(29.97 / fps))  # woman2.mp4's 29.97 frames/s to about `fps`
     moving = [cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
               for _, bgr in video_frames(samples / "woman2.mp4", every=every)]
@@ -78,7 +77,9 @@ def write_grid_video(out, samples=SAMPLES, cols=3, rows=2, seconds=10.0, fps=FPS
     try:
         for i in range(round(seconds * fps)):
             grid = np.zeros((rows * th, cols * tw, 3), np.uint8)
-            for k, tile in enumerate([moving[i % len(moving)], *stills]):
+            tiles = [moving[i % len(moving)], *stills]
+            for k in range(n):
+                tile = tiles[k % len(tiles)]
                 r, c = divmod(k, cols)
                 grid[r * th:(r + 1) * th, c * tw:(c + 1) * tw] = tile
             writer.write(grid)
@@ -93,9 +94,14 @@ def main():
     parser.add_argument("--cols", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--frame", help="the whole frame's size, e.g. 1280x720 (default: 320x240 tiles)")
     args = parser.parse_args()
-    tiles = write_grid_video(args.out, cols=args.cols, rows=args.rows, seconds=args.seconds)
-    print(f"{args.out}: {len(tiles)} tiles of {TILE[0]}x{TILE[1]} px, {args.seconds:g} s at {FPS} frames/s")
+    size = TILE
+    if args.frame:
+        width, height = (int(v) for v in args.frame.lower().split("x"))
+        size = (width // args.cols, height // args.rows)
+    tiles = write_grid_video(args.out, cols=args.cols, rows=args.rows, seconds=args.seconds, size=size)
+    print(f"{args.out}: {len(tiles)} tiles of {size[0]}x{size[1]} px, {args.seconds:g} s at {FPS} frames/s")
 
 
 if __name__ == "__main__":
