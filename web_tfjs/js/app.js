@@ -6,6 +6,7 @@
 import { Engine, INPUT_SIZE } from './engine.js';
 import { FrameGrabber, LivePipeline } from './live.js';
 import { TimelinePanel } from './timeline-panel.js';
+import { startPersonalPanel } from './personal-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -327,6 +328,11 @@ async function main() {
     window.emojiFer.timeline = state.timeline.timeline; // rows(), summary(), toCSV(): for tests and tools
   } catch (err) {
     fail(err); // the camera and photos still work without the timeline
+  }
+  try {
+    window.emojiFer.personal = await startPersonalPanel(engine, state.live); // before `ready`: a saved head is in use
+  } catch (err) {
+    fail(err); // the camera and photos still work with the shipped model
   }
   window.emojiFer.engine = engine;
   window.emojiFer.live = state.live;
