@@ -122,7 +122,7 @@ export class PersonalPanel {
     this.recording = true;
     this.live.onCrops = (crops) => {
       if (crops.length && thinner.take(performance.now())) {
-        this.add(label, crops[0]); // copies the input: its buffer goes to a worker next
+        this.add(label, crops[0], { later: true }); // copies the input: its buffer goes to a worker next
         added += 1;
       }
     };
@@ -134,6 +134,7 @@ export class PersonalPanel {
     } finally {
       this.live.onCrops = undefined;
       this.recording = false;
+      this.personal.schedule(); // the features of the recorded samples, now that recording is over
     }
     if (!added) throw new Error('No face was seen while recording: nothing was added. Face the camera and try again.');
     this.report(`Recorded ${added} samples of ${label}.`);
@@ -166,8 +167,8 @@ export class PersonalPanel {
   }
 
   // Adds a sample (label, Float32Array model input; copied) and shows the new counts.
-  add(label, input) {
-    this.personal.add(label, input);
+  add(label, input, options) {
+    this.personal.add(label, input, options);
     this.render();
   }
 

@@ -164,12 +164,18 @@ export class PersonalModel {
     this.featureMs = 0; // total time spent computing features
   }
 
-  // Adds a labelled sample (label, Float32Array model input) and computes its features in
+  // Adds a labelled sample (label, Float32Array model input) and, unless `later` (the
+  // recorder: the camera needs the CPU meanwhile; see schedule()), computes its features in
   // the background. Returns the sample.
-  add(label, input) {
+  add(label, input, { later = false } = {}) {
     const sample = this.samples.add(label, input);
-    this.queue = this.queue.then(() => this.computeFeatures());
+    if (!later) this.schedule();
     return sample;
+  }
+
+  // Computes the features still missing, in the background.
+  schedule() {
+    this.queue = this.queue.then(() => this.computeFeatures());
   }
 
   clear() {
