@@ -11,7 +11,7 @@ value), and on --fer FER-2013 PrivateTest faces (other people, whom nobody taugh
 top-1 agreement with the shipped head, its accuracy and its share of "disgust". Last, the
 time to fine-tune on 20 samples per class for all 7 classes (140 samples x 8 TTA views;
 features reused from the recorded ones, as only the sizes matter) and to compute the
-features of 20 samples. Needs `pip install playwright`, Debian's chromium, ../shared.
+features of 20 samples as the page does (in its classifier workers), the camera off. Needs `pip install playwright`, Debian's chromium, ../shared.
 """
 
 import argparse
@@ -29,6 +29,7 @@ MEASURE = """async ({ fer, ferLabels, pulls }) => {
   const pm = window.emojiFer.personal.personal;
   await pm.featuresReady();
   const { train, test } = pm.samples.split();
+  const counts = pm.samples.counts();
   const views = Array.from({ length: pm.engine.classifier.views }, (_, k) => k);
   const others = [];
   for (let i = 0; i < fer.length; i += 8) {
@@ -65,12 +66,14 @@ MEASURE = """async ({ fer, ferLabels, pulls }) => {
   t0 = performance.now();
   prototypeHead(big, pm.shipped, pm.labels, pm.F);
   const prototypeMs = performance.now() - t0;
+  // The page's own feature path (the classifier workers, or the page's thread without them), camera off.
   const inputs = have.slice(0, 20).map((s) => s.input);
+  inputs.forEach((x, i) => pm.samples.add(have[i].label, x));
   t0 = performance.now();
-  for (let i = 0; i < inputs.length; i += 4) await pm.engine.classifier.featureViews(inputs.slice(i, i + 4), inputs.slice(i, i + 4).map(() => views));
+  await pm.computeFeatures();
   const featuresMs = performance.now() - t0;
-  return { counts: pm.samples.counts(), heldOut: test.length, rows, trainMs, prototypeMs, featuresMs,
-    featureSamples: inputs.length, backend: pm.engine.backend };
+  return { counts, heldOut: test.length, rows, trainMs, prototypeMs, featuresMs,
+    featureSamples: inputs.length, backend: pm.engine.backend, workers: pm.live.workers };
 }"""
 
 
@@ -127,7 +130,7 @@ def main(argv=None):
               f"{fmt(r['ferAcc'])} {fmt(r['ferDisgust']):>8s} | {r['ms']:.0f}")
     print(f"fine-tune on 20 samples x 7 classes x 8 views: {', '.join(f'{t:.0f}' for t in out['trainMs'])} ms "
           f"(3 runs); prototypes {out['prototypeMs']:.0f} ms; features of {out['featureSamples']} samples "
-          f"x 8 views {out['featuresMs']:.0f} ms")
+          f"x 8 views {out['featuresMs']:.0f} ms ({out['workers']} workers)")
     return 0
 
 

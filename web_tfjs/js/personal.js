@@ -25,7 +25,7 @@ const STEPS = 150; // Adam steps over the whole training set (full batch)
 const LEARNING_RATE = 0.01;
 const PULL = 3e-4; // weight of the squared distance to the shipped head (docs/personal-model.md: 1e-2 and 1e-3 held the taught class back)
 const PROTOTYPE_SCALE = 1; // the prototypes' logits are multiplied by this
-const FEATURE_BATCH = 4; // samples per feature call (x 8 views): short enough not to stall the camera
+const FEATURE_BATCH = 2; // samples per feature call (x 8 views, ~180 ms): a worker is back for the camera soon
 
 // softmax(f · W + b) of each view, averaged over a sample's views (as the page averages
 // the TTA views' probabilities): features Float32Array(V*F) -> Float32Array(C).
@@ -183,19 +183,31 @@ export class PersonalModel {
   }
 
   // Computes the features of every sample that has none, FEATURE_BATCH at a time, all of the
-  // model's TTA views. onProgress(done, total) after each batch.
+  // model's TTA views: in the classifier workers, one batch per worker at once, each to the
+  // least busy (the camera's frames go to the others), or on the page's thread without
+  // workers. onProgress(done, total) after each batch.
   async computeFeatures(onProgress = () => {}) {
     const { classifier } = this.engine;
     const all = Array.from({ length: classifier.views }, (_, k) => k);
+    const pool = this.live.classifier.workers ?? [];
+    const featureViews = async (faces, views) => {
+      if (!pool.length) return classifier.featureViews(faces, views);
+      const worker = pool.reduce((a, b) => (b.busy < a.busy ? b : a));
+      return (await worker.call({ type: 'features', faces, views })).features; // the inputs are copied, not moved
+    };
+    const run = async (batch) => {
+      const features = await featureViews(batch.map((s) => s.input), batch.map(() => all));
+      batch.forEach((s, i) => { s.features = features[i]; });
+      onProgress(this.samples.samples.filter((s) => s.features).length, this.samples.size);
+    };
     for (;;) {
       const todo = this.samples.samples.filter((s) => !s.features);
       if (!todo.length) return;
-      const batch = todo.slice(0, FEATURE_BATCH);
+      const batches = Array.from({ length: Math.min(Math.max(1, pool.length), Math.ceil(todo.length / FEATURE_BATCH)) },
+        (_, i) => todo.slice(i * FEATURE_BATCH, (i + 1) * FEATURE_BATCH));
       const t0 = performance.now();
-      const features = await classifier.featureViews(batch.map((s) => s.input), batch.map(() => all));
+      await Promise.all(batches.map(run));
       this.featureMs += performance.now() - t0;
-      batch.forEach((s, i) => { s.features = features[i]; });
-      onProgress(this.samples.samples.filter((s) => s.features).length, this.samples.size);
     }
   }
 
