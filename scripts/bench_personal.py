@@ -2,6 +2,7 @@
 numbers of docs/personal-model.md.
 
 python scripts/bench_personal.py [--record-s 5] [--fer 200] [--pulls 0 1e-4 3e-4 1e-3 1e-2]
+                                  [--screenshot docs/personal-model.png]
 
 The same samples as tests/test_web_personal.py: the fake camera's woman2.mp4 recorded as
 "disgust" with the panel's Record button, and every face of ../shared/samples' photos
@@ -11,7 +12,8 @@ value), and on --fer FER-2013 PrivateTest faces (other people, whom nobody taugh
 top-1 agreement with the shipped head, its accuracy and its share of "disgust". Last, the
 time to fine-tune on 20 samples per class for all 7 classes (140 samples x 8 TTA views;
 features reused from the recorded ones, as only the sizes matter) and to compute the
-features of 20 samples as the page does (in its classifier workers), the camera off. Needs `pip install playwright`, Debian's chromium, ../shared.
+features of 20 samples as the page does (in its classifier workers), the camera off.
+--screenshot saves the panel after its own *Adapt* (the page's method) as a PNG. Needs `pip install playwright`, Debian's chromium, ../shared.
 """
 
 import argparse
@@ -82,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--record-s", type=int, default=5, choices=(3, 5, 10))
     parser.add_argument("--fer", type=int, default=200, help="FER-2013 PrivateTest faces (0: none)")
     parser.add_argument("--pulls", type=float, nargs="+", default=[0, 1e-4, 3e-4, 1e-3, 1e-2])
+    parser.add_argument("--screenshot", metavar="PNG", help="save the panel after Adapt here")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -117,6 +120,14 @@ def main(argv=None):
                 upload(page, SAMPLES / name)
                 page.evaluate(CONFIRM_FACES)
             out = page.evaluate(MEASURE, {"fer": fer.tolist(), "ferLabels": fer_labels, "pulls": args.pulls})
+            if args.screenshot:
+                page.evaluate("window.emojiFer.personal.personal.samples.samples.splice(-20)")  # MEASURE's extra 20
+                page.evaluate("window.emojiFer.personal.render()")
+                page.click("#pm-adapt")
+                page.wait_for_function("document.getElementById('pm-report').textContent.includes('held-out')",
+                                       timeout=60_000)
+                page.locator("#personal").screenshot(path=args.screenshot)
+                print(page.locator("#pm-report").text_content())
             assert browser.errors == [], browser.errors
         finally:
             browser.close()
