@@ -116,7 +116,9 @@ def test_personal_model(pw, site, camera_file, samples, tmp_path):  # noqa: F811
         assert acc["heldOut"] == len(split) >= 6 and split.count(TAUGHT) >= 3
         assert acc["after"] >= MIN_ACCURACY and acc["after"] > acc["before"]
         assert "held-out" in page.locator("#pm-report").text_content()
-        assert page.locator("#pm-using").text_content().startswith(f"Results use your personal model ({sum(counts.values())} samples")
+        # The panel says so once the head is saved (IndexedDB) and the panel redrawn.
+        page.wait_for_function("n => document.getElementById('pm-using').textContent"
+                               ".startsWith(`Results use your personal model (${n} samples`)", arg=sum(counts.values()))
 
         # The page's results use the head: photos, and the camera's workers.
         personal = {p: scores(page, samples / p) for p in ("justin.jpg", woman, unseen)}
@@ -156,7 +158,8 @@ def test_personal_model(pw, site, camera_file, samples, tmp_path):  # noqa: F811
                            (json.dumps({**head, "W": head["W"][:-1]}), "must have 2240 numbers")]:
             bad.write_text(text)
             page.locator("#pm-import-file").set_input_files(str(bad))
-            page.wait_for_function("!document.getElementById('pm-message').hidden")
+            page.wait_for_function("says => !document.getElementById('pm-message').hidden && "
+                                   "document.getElementById('pm-message').textContent.includes(says)", arg=says)
             message = page.locator("#pm-message").text_content()
             assert says in message and "Nothing was changed" in message, message
             assert scores(page, samples / "justin.jpg") == personal["justin.jpg"]
