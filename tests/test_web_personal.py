@@ -91,6 +91,11 @@ def test_personal_model(pw, site, camera_file, samples, tmp_path):  # noqa: F811
         for name in PHOTOS:
             upload(page, samples / name)
             confirmed += page.evaluate(CONFIRM_FACES)
+        # The panel's own Confirm on the photo shown (the last one): its main face, with its top-1.
+        page.click("#pm-confirm")
+        page.wait_for_function("n => window.emojiFer.personal.personal.samples.size === n", arg=recorded + len(confirmed) + 1)
+        confirmed.append(page.evaluate("window.emojiFer.result.faces[0].top[0].label"))
+        assert page.evaluate("window.emojiFer.personal.personal.samples.samples.at(-1).label") == confirmed[-1]
         assert TAUGHT not in confirmed and len(confirmed) >= 15
         counts = {li["label"]: int(li["count"]) for li in page.locator("#pm-counts li").evaluate_all(
             "els => els.map(e => ({label: e.dataset.label, count: e.dataset.count}))")}

@@ -49,7 +49,11 @@ export class PersonalPanel {
     ui.duration.addEventListener('change', () => this.render());
     ui.record.addEventListener('click', () => this.guard(() => this.record()));
     ui.add.addEventListener('click', () => this.guard(() => this.addCurrent(ui.label.value)));
-    ui.confirm.addEventListener('click', () => this.guard(() => this.addCurrent(this.result.faces[0].top[0].label)));
+    ui.confirm.addEventListener('click', () => this.guard(() => {
+      const label = this.result?.faces[0]?.top[0].label; // the prediction the user sees confirmed
+      if (!label) throw new Error('No face to confirm: start the camera or upload a photo with a face.');
+      return this.addCurrent(label);
+    }));
     ui.adapt.addEventListener('click', () => this.guard(() => this.adapt()));
     ui.clear.addEventListener('click', () => {
       this.personal.clear();
