@@ -11,8 +11,9 @@
 //
 // Two ways to fit a head, measured on the same held-out samples (docs/personal-model.md):
 // - 'finetune': W, b start at the shipped weights and follow Adam on the class-balanced
-//   cross-entropy of every view's features, plus PULL * |(W, b) - (W0, b0)|^2, which keeps
-//   what nobody taught (the untaught classes, other faces) close to the shipped model;
+//   cross-entropy of every view's features, plus PULL * |(W, b) - (W0, b0)|^2, which pulls
+//   what nobody taught (the untaught classes, other faces) toward the shipped model (only
+//   partly: other people's faces keep their top-1 about 2 times in 3, docs/personal-model.md);
 // - 'prototypes': a nearest-class-mean (shared isotropic Gaussian) model of the taught
 //   classes added to the shipped logits; also linear in the features, so also a (W, b).
 import { SampleSet, modelIdentity } from './personal-data.js';
@@ -23,9 +24,11 @@ export const METHODS = ['finetune', 'prototypes'];
 export const DEFAULT_METHOD = 'finetune';
 const STEPS = 150; // Adam steps over the whole training set (full batch)
 const LEARNING_RATE = 0.01;
-const PULL = 3e-4; // weight of the squared distance to the shipped head (docs/personal-model.md: 1e-2 and 1e-3 held the taught class back)
+// The weight of the squared distance to the shipped head: 1e-2 held the taught class back,
+// 1e-3 did on 2 of 5 recordings, 3e-4 never did (docs/personal-model.md).
+const PULL = 3e-4;
 const PROTOTYPE_SCALE = 1; // the prototypes' logits are multiplied by this
-const FEATURE_BATCH = 2; // samples per feature call (x 8 views, ~180 ms): a worker is back for the camera soon
+const FEATURE_BATCH = 2; // samples per feature call (x 8 views, 100-180 ms): a worker is back for the camera soon
 
 // softmax(f · W + b) of each view, averaged over a sample's views (as the page averages
 // the TTA views' probabilities): features Float32Array(V*F) -> Float32Array(C).
@@ -175,7 +178,8 @@ export class PersonalModel {
 
   // Computes the features still missing, in the background.
   schedule() {
-    this.queue = this.queue.then(() => this.computeFeatures());
+    // A failure is only logged here: featuresReady() computes what is missing again and says it.
+    this.queue = this.queue.then(() => this.computeFeatures()).catch((err) => console.warn(err));
   }
 
   clear() {
