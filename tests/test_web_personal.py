@@ -231,3 +231,21 @@ def test_metadata_names_the_head_of_the_shipped_graph():
         softmax = next(n for n in broken["modelTopology"]["node"] if n["op"] == "Softmax")
         softmax["input"] = [meta["head"]["features"]]
         head_nodes(broken)
+
+
+def test_metadata_only_rewrites_the_shipped_metadata_as_committed(tmp_path):
+    """`python -m convert --metadata-only` on a copy of web_tfjs/model/ writes the committed
+    metadata.json byte for byte and leaves model.json and the shard as they are."""
+    import shutil
+
+    from convert.export import DEFAULT_OUT
+    from tests.conftest import run_module
+
+    out = tmp_path / "model"
+    shutil.copytree(DEFAULT_OUT, out)
+    (out / "metadata.json").write_text(json.dumps({"export": json.loads(
+        (DEFAULT_OUT / "metadata.json").read_text())["export"]}))  # only the export settings are kept
+    done = run_module("convert", "--metadata-only", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    for path in DEFAULT_OUT.iterdir():
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
