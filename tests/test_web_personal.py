@@ -71,7 +71,8 @@ def test_personal_model(pw, site, camera_file, samples, tmp_path):  # noqa: F811
         shipped = {p: scores(page, samples / p) for p in ("justin.jpg", woman, unseen)}
         assert max(shipped[woman], key=shipped[woman].get) != TAUGHT
 
-        # Record woman2 as TAUGHT from the camera.
+        # Record woman2 as TAUGHT from the camera (which must run first).
+        assert page.locator("#pm-record").is_disabled() and page.locator("#pm-adapt").is_disabled()
         page.click("#camera-button")
         page.wait_for_function("window.emojiFer.result?.source === 'camera' && window.emojiFer.result.faces.length > 0",
                                timeout=30_000)
@@ -81,10 +82,13 @@ def test_personal_model(pw, site, camera_file, samples, tmp_path):  # noqa: F811
         page.click("#pm-record")
         page.wait_for_function(f"document.getElementById('pm-record').textContent === 'Record {RECORD_S} s'",
                                timeout=(RECORD_S + 10) * 1000)
-        page.click("#camera-button")  # stop
         recorded = int(page.locator(f"#pm-counts li[data-label={TAUGHT}]").get_attribute("data-count"))
         print(f"\nrecorded {recorded} samples of woman2 in {RECORD_S} s")
         assert MIN_RECORDED <= recorded <= RECORD_S * 5 + 1
+        page.click("#pm-add")  # and one more: the camera's next main face, with the chosen label
+        page.wait_for_function(f"document.querySelector('#pm-counts li[data-label={TAUGHT}]').dataset.count === '{recorded + 1}'")
+        recorded += 1
+        page.click("#camera-button")  # stop
 
         # Other faces, confirmed with the base model's labels.
         confirmed = []
