@@ -1,6 +1,7 @@
 """Command line:
 python -m convert [--model models/emoji_fer.keras] [--out web_tfjs/model]
                   [--quantize none|float16|uint8|mixed] [--max-mb 2.0]   (TF.js, for the page)
+python -m convert --metadata-only [--model ...] [--out ...]   (rewrite metadata.json only)
 python -m convert --litert [--model models/emoji_fer.keras] [--quantize dynamic|none]
                                                           (LiteRT, for Python serving)"""
 
@@ -8,7 +9,7 @@ import argparse
 import sys
 
 from convert import SHIPPED_KERAS
-from convert.export import DEFAULT_OUT, MAX_BYTES, QUANTIZE, ConvertError, export_tfjs
+from convert.export import DEFAULT_OUT, MAX_BYTES, QUANTIZE, ConvertError, export_tfjs, write_metadata
 from convert.litert import QUANTIZE as LITERT_QUANTIZE
 from convert.litert import export_litert
 from emoji_fer.model_files import ModelFileError
@@ -23,6 +24,8 @@ def main(argv=None):
                                      description="Export a trained model to TensorFlow.js or LiteRT.")
     parser.add_argument("--litert", action="store_true",
                         help="write <model>.tflite beside the model (for Python serving) instead of TF.js")
+    parser.add_argument("--metadata-only", action="store_true",
+                        help="rewrite --out's metadata.json for the model files already there (they stay as they are)")
     parser.add_argument("--model", default=str(SHIPPED_KERAS), help="a .keras model with its .json beside it")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (model.json, shards, metadata.json)")
     parser.add_argument("--quantize", choices=sorted(set(QUANTIZE) | set(LITERT_QUANTIZE)),
@@ -43,6 +46,14 @@ def main(argv=None):
             print(f"error: {err}", file=sys.stderr)
             return 2
         print(f"{path}: {path.stat().st_size:,} bytes (recorded in {path.with_suffix('.json').name})")
+        return 0
+    if args.metadata_only:
+        try:
+            write_metadata(args.model, args.out)
+        except (OSError, ValueError, KeyError, ModelFileError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"{args.out}/metadata.json rewritten")
         return 0
     try:
         result = export_tfjs(args.model, args.out, quantize, int(args.max_mb * 1e6))

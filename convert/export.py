@@ -81,14 +81,52 @@ def export_tfjs(model_path, out_dir=DEFAULT_OUT, quantize="mixed", max_bytes=MAX
             flags = [] if quantize == "none" else [f"--quantize_{quantize}=*"]
         _run_converter(converter, saved_model, tfjs, flags)
         _replace_export(out_dir, tfjs)
+    write_metadata(model_path, out_dir, quantize, uint8)
+    files = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir()) if p.is_file()}
+    return {"files": files, "bytes": sum(files.values()), "uint8": uint8}
+
+
+def write_metadata(model_path, out_dir, quantize=None, uint8=None):
+    """Write `out_dir/metadata.json` for the graph model already in `out_dir`: the keys the
+    page reads from the model's JSON, the export's settings, and the classifier's head
+    (head_nodes). quantize/uint8: as export_tfjs chose them; None keeps those of the
+    metadata.json already there (`python -m convert --metadata-only`: the model files
+    stay byte for byte as they are). Raises ValueError if the graph has no such head."""
+    model_path, out_dir = Path(model_path), Path(out_dir)
+    metadata = read_metadata(model_path)
+    if quantize is None:
+        previous = json.loads((out_dir / "metadata.json").read_text())["export"]
+        quantize, uint8 = previous["quantize"], previous["uint8_tensors"]
+    head = head_nodes(json.loads((out_dir / "model.json").read_text()))
     (out_dir / "metadata.json").write_text(json.dumps(
         {**{k: metadata[k] for k in METADATA_KEYS if k in metadata},
+         "head": head,
          "export": {"format": "tfjs_graph_model", "quantize": quantize, "uint8_tensors": uint8,
                     "source": model_path.name,
                     "source_sha256": sha256(model_path)}},
         indent=2, ensure_ascii=False) + "\n")
-    files = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir()) if p.is_file()}
-    return {"files": files, "bytes": sum(files.values()), "uint8": uint8}
+
+
+def head_nodes(model_json):
+    """The graph's classifier head, which the page's personal model replaces (js/personal.js):
+    output <- Softmax <- the logits, a MatMul with bias (_FusedMatMul once converted) of the
+    penultimate features. Returns {"features": node, "logits": node, "kernel": weight
+    [F, C], "bias": weight [C], "size": F}; the page runs the graph to `features` and reads
+    the two weights from the model it already downloaded. Raises ValueError otherwise."""
+    nodes = {n["name"]: n for n in model_json["modelTopology"]["node"]}
+    output = model_json["signature"]["outputs"]
+    name = next(iter(output.values()))["name"].split(":")[0]
+    node = nodes[name]
+    while node["op"] in ("Identity", "Softmax"):
+        node = nodes[node["input"][0].split(":")[0]]
+    if node["op"] != "_FusedMatMul" or len(node["input"]) != 3:
+        raise ValueError(f"the graph's output does not come from a dense layer with bias (found {node['op']})")
+    features, kernel, bias = (i.split(":")[0] for i in node["input"])
+    shapes = {w["name"]: w["shape"] for group in model_json["weightsManifest"] for w in group["weights"]}
+    if kernel not in shapes or bias not in shapes or len(shapes[kernel]) != 2:
+        raise ValueError(f"the logits' weights {kernel}, {bias} are not stored weights of the graph")
+    return {"features": features, "logits": node["name"], "kernel": kernel, "bias": bias,
+            "size": shapes[kernel][0]}
 
 
 def _export_saved_model(model_path, out):

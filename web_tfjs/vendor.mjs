@@ -8,7 +8,8 @@
 // to a TF.js graph model by @vladmandic/human: its boxes are close to dlib's HOG boxes
 // that the Python side and the model's training crops use (see js/detector.js). The
 // timeline chart is uPlot (MIT, ~51 KB minified, no dependencies), also as a UMD bundle
-// (one global `uPlot`).
+// (one global `uPlot`). The personal model's samples zip uses fflate (MIT, no
+// dependencies), as an ES module that the page imports only when the user downloads.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,9 @@ const files = {
   'uplot/uPlot.iife.min.js': 'uplot/dist/uPlot.iife.min.js',
   'uplot/uPlot.min.css': 'uplot/dist/uPlot.min.css',
   'uplot/LICENSE': 'uplot/LICENSE',
+  // The personal model's samples download (js/personal-zip.js): fflate's ES module build.
+  'fflate/browser.js': 'fflate/esm/browser.js',
+  'fflate/LICENSE': 'fflate/LICENSE',
 };
 // "@scope/name/file" -> "@scope/name"; "name/file" -> "name".
 const packageOf = (src) => src.split('/').slice(0, src.startsWith('@') ? 2 : 1).join('/');
@@ -77,7 +81,8 @@ writeFileSync(join(out, 'README.md'), `# vendor/ (written by \`npm run vendor\`;
 
 Copied from the npm packages pinned in ../package.json, so that the page runs offline.
 BlazeFace is Google MediaPipe's face detector (Apache-2.0), in the TF.js conversion that
-@vladmandic/human ships (MIT). The timeline chart is uPlot (MIT).
+@vladmandic/human ships (MIT). The timeline chart is uPlot (MIT). The personal model's
+samples zip is written with fflate (MIT).
 
 | file | package | licence | bytes |
 |---|---|---|---:|

@@ -9,6 +9,7 @@ import { FrameGrabber, LivePipeline } from './live.js';
 import { ParticipantsPanel } from './participants-panel.js';
 import { SCREEN_ENDED, SOURCES, SourceError, openCamera, openScreen, openVideoFile } from './sources.js';
 import { TimelinePanel } from './timeline-panel.js';
+import { startPersonalPanel } from './personal-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -404,6 +405,11 @@ async function main() {
     window.emojiFer.participants = state.participants.participants; // list(): for tests and tools
   } catch (err) {
     fail(err); // the live sources still work without the panel
+  }
+  try {
+    window.emojiFer.personal = await startPersonalPanel(engine, state.live); // before `ready`: a saved head is in use
+  } catch (err) {
+    fail(err); // the camera and photos still work with the shipped model
   }
   window.emojiFer.engine = engine;
   window.emojiFer.live = state.live;

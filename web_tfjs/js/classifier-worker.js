@@ -7,6 +7,8 @@
 // Messages in:  {type: 'load', id, vendor, model, metadata, tta}  -> {type: 'ready', id, backend}
 //               {type: 'classify', id, faces: [Float32Array], views: [[k, ...]]}
 //                 -> {type: 'result', id, probs: [Float32Array], ms}
+//               {type: 'head', id, head: {W, b} | null}  -> {type: 'head', id}  (Classifier.setHead)
+//               {type: 'features', id, faces, views} -> {type: 'features', id, features: [Float32Array], ms}
 // Any failure answers {type: 'error', id, message}; the page then falls back to its own thread.
 let classifier = null;
 
@@ -35,6 +37,14 @@ self.onmessage = async ({ data }) => {
       const probs = await classifier.classifyViews(data.faces, data.views);
       self.postMessage({ type: 'result', id: data.id, probs, ms: performance.now() - t0 },
         probs.map((p) => p.buffer));
+    } else if (data.type === 'head') {
+      classifier.setHead(data.head);
+      self.postMessage({ type: 'head', id: data.id });
+    } else if (data.type === 'features') {
+      const t0 = performance.now();
+      const features = await classifier.featureViews(data.faces, data.views);
+      self.postMessage({ type: 'features', id: data.id, features, ms: performance.now() - t0 },
+        features.map((f) => f.buffer));
     }
   } catch (err) {
     self.postMessage({ type: 'error', id: data.id, message: String(err?.message || err) });

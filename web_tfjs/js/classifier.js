@@ -66,6 +66,10 @@ export class Classifier {
     this.classes = metadata.labels.length;
     this.tta = tta;
     this.views = viewCount(tta);
+    // The classifier head (metadata.head, written by convert/): the penultimate features'
+    // node and the logits' weights, which a personal head (personal.js) replaces.
+    this.headNodes = metadata.head ?? null;
+    this.head = null; // {W: tf.Tensor2D [F, C], b: tf.Tensor1D [C]} while a personal head is active
   }
 
   static async load(modelUrl, metadata, tta) {
@@ -86,7 +90,10 @@ export class Classifier {
         const x = tf.tensor4d(face, [1, size, size, 1]);
         for (const k of views[i]) batch.push(viewAt(x, this.tta, k, size));
       });
-      return this.model.execute(batch.length === 1 ? batch[0] : tf.concat(batch, 0));
+      const x = batch.length === 1 ? batch[0] : tf.concat(batch, 0);
+      // No personal head: the graph's own output, so that results equal the shipped model's exactly.
+      if (!this.head) return this.model.execute(x);
+      return tf.softmax(tf.add(tf.matMul(this.model.execute(x, this.headNodes.features), this.head.W), this.head.b));
     });
     const flat = await probs.data();
     probs.dispose();
@@ -96,6 +103,54 @@ export class Classifier {
       offset += v.length;
       return out;
     });
+  }
+
+  // The penultimate features (metadata.head.size floats per view) of the asked views:
+  // one Float32Array(V_i * F) per face, as classifyViews. What a personal head is fitted on.
+  async featureViews(faces, views) {
+    const { size } = this;
+    const features = tf.tidy(() => {
+      const batch = [];
+      faces.forEach((face, i) => {
+        const x = tf.tensor4d(face, [1, size, size, 1]);
+        for (const k of views[i]) batch.push(viewAt(x, this.tta, k, size));
+      });
+      return this.model.execute(tf.concat(batch, 0), this.needHead().features);
+    });
+    const flat = await features.data();
+    features.dispose();
+    const F = this.headNodes.size;
+    let offset = 0;
+    return views.map((v) => {
+      const out = flat.slice(offset * F, (offset + v.length) * F);
+      offset += v.length;
+      return out;
+    });
+  }
+
+  // The shipped head's weights, read from the downloaded graph: {W: Float32Array(F*C), row
+  // major [F, C], b: Float32Array(C)}. A personal head starts from them.
+  shippedHead() {
+    const { kernel, bias } = this.needHead();
+    return { W: this.model.weights[kernel][0].dataSync().slice(), b: this.model.weights[bias][0].dataSync().slice() };
+  }
+
+  // Use a personal head ({W: Float32Array(F*C), b: Float32Array(C)}, as shippedHead) for
+  // every later call, or the graph's own output again (null). Throws on wrong sizes.
+  setHead(head) {
+    if (head) {
+      const F = this.needHead().size;
+      if (head.W.length !== F * this.classes || head.b.length !== this.classes) {
+        throw new Error(`a head needs W of ${F}x${this.classes} and b of ${this.classes} values`);
+      }
+    }
+    if (this.head) tf.dispose([this.head.W, this.head.b]);
+    this.head = head ? { W: tf.tensor2d(head.W, [this.headNodes.size, this.classes]), b: tf.tensor1d(head.b) } : null;
+  }
+
+  needHead() {
+    if (!this.headNodes) throw new Error('metadata.json names no classifier head (re-run python -m convert --metadata-only)');
+    return this.headNodes;
   }
 
   // Every view of every face at once (photos): the TTA mean, one Float32Array(7) per face.

@@ -256,8 +256,12 @@ export class LivePipeline {
     // Largest face first, as every result lists them.
     const jobs = [...this.tracker.tracks].sort((a, b) => area(b.box) - area(a.box))
       .map((track) => ({ track, box: track.box, view: track.take() }));
+    const crops = this.engine.crops(frame.image, jobs.map((j) => j.box));
+    // A listener (the personal model's recorder) reads the model inputs here, largest face first,
+    // before they go to a worker: it must copy what it keeps (their buffers are transferred).
+    this.onCrops?.(crops, jobs.map((j) => j.track.id), number);
     const classified = jobs.length
-      ? this.classifier.classifyViews(this.engine.crops(frame.image, jobs.map((j) => j.box)), jobs.map((j) => [j.view]))
+      ? this.classifier.classifyViews(crops, jobs.map((j) => [j.view]))
       : Promise.resolve([]);
     if (due && !detected) { // on this thread while the worker classifies
       const t2 = performance.now();
