@@ -219,8 +219,11 @@ function stopSource(message = '') {
 
 // Call mode looks for everyone: the detector at the photos' input size, which finds the
 // smaller faces of a call's grid (the camera's one large face needs only the video size).
+// Only the self view (the camera, call mode off) shows the user's own face as its main
+// face, the one face a personal model (personal.js) classifies.
 function setCallMode() {
   state.live.detectSize = ui.callMode.checked ? INPUT_SIZE.photo : INPUT_SIZE.video;
+  state.live.selfView = state.source === 'camera' && !ui.callMode.checked;
 }
 
 function stopStream() {

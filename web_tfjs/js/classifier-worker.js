@@ -5,7 +5,7 @@
 // definition of the model call and its views.
 //
 // Messages in:  {type: 'load', id, vendor, model, metadata, tta}  -> {type: 'ready', id, backend}
-//               {type: 'classify', id, faces: [Float32Array], views: [[k, ...]]}
+//               {type: 'classify', id, faces: [Float32Array], views: [[k, ...]], personal: [bool] | null}
 //                 -> {type: 'result', id, probs: [Float32Array], ms}
 //               {type: 'head', id, head: {W, b} | null}  -> {type: 'head', id}  (Classifier.setHead)
 //               {type: 'features', id, faces, views} -> {type: 'features', id, features: [Float32Array], ms}
@@ -34,7 +34,7 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ type: 'ready', id: data.id, backend: await load(data) });
     } else if (data.type === 'classify') {
       const t0 = performance.now();
-      const probs = await classifier.classifyViews(data.faces, data.views);
+      const probs = await classifier.classifyViews(data.faces, data.views, data.personal);
       self.postMessage({ type: 'result', id: data.id, probs, ms: performance.now() - t0 },
         probs.map((p) => p.buffer));
     } else if (data.type === 'head') {

@@ -77,13 +77,16 @@ export class Classifier {
   }
 
   // faces: Float32Array(S*S) model inputs (emoji_fer preprocessing, in [0, 1]);
-  // views: for each face, the view numbers to classify. One model call for all of them.
-  // Returns one Float32Array(V_i * 7) of probabilities per face, its views in the order asked.
-  async classifyViews(faces, views) {
+  // views: for each face, the view numbers to classify; personal: for each face, whether
+  // the personal head (setHead) classifies it, if one is set (default: none does). One model
+  // call for all of them. Returns one Float32Array(V_i * 7) of probabilities per face, its
+  // views in the order asked.
+  async classifyViews(faces, views, personal = null) {
     const total = views.reduce((n, v) => n + v.length, 0);
     if (total === 0) return faces.map(() => new Float32Array(0));
     const { size, classes } = this;
-    const probs = tf.tidy(() => {
+    const mine = this.head && personal?.some(Boolean) ? personal : null;
+    const outputs = tf.tidy(() => {
       const batch = [];
       faces.forEach((face, i) => {
         if (views[i].length === 0) return;
@@ -91,15 +94,17 @@ export class Classifier {
         for (const k of views[i]) batch.push(viewAt(x, this.tta, k, size));
       });
       const x = batch.length === 1 ? batch[0] : tf.concat(batch, 0);
-      // No personal head: the graph's own output, so that results equal the shipped model's exactly.
-      if (!this.head) return this.model.execute(x);
-      return tf.softmax(tf.add(tf.matMul(this.model.execute(x, this.headNodes.features), this.head.W), this.head.b));
+      // The graph's own output for the shipped model, so that its results stay exactly the
+      // shipped model's; with a personal face in the batch, also the features, in the same call.
+      if (!mine) return [this.model.execute(x)];
+      const [features, shipped] = this.model.execute(x, [this.headNodes.features, this.model.outputNodes[0]]);
+      return [shipped, tf.softmax(tf.add(tf.matMul(features, this.head.W), this.head.b))];
     });
-    const flat = await probs.data();
-    probs.dispose();
+    const [flat, flatPersonal] = await Promise.all(outputs.map((t) => t.data()));
+    tf.dispose(outputs);
     let offset = 0;
-    return views.map((v) => {
-      const out = flat.slice(offset * classes, (offset + v.length) * classes);
+    return views.map((v, i) => {
+      const out = (mine?.[i] ? flatPersonal : flat).slice(offset * classes, (offset + v.length) * classes);
       offset += v.length;
       return out;
     });
@@ -136,7 +141,7 @@ export class Classifier {
   }
 
   // Use a personal head ({W: Float32Array(F*C), b: Float32Array(C)}, as shippedHead) for
-  // every later call, or the graph's own output again (null). Throws on wrong sizes.
+  // the faces that later calls mark as personal, or none (null). Throws on wrong sizes.
   setHead(head) {
     if (head) {
       const F = this.needHead().size;
@@ -154,9 +159,10 @@ export class Classifier {
   }
 
   // Every view of every face at once (photos): the TTA mean, one Float32Array(7) per face.
-  async classify(faces) {
+  // personal: as classifyViews (photos use the shipped model: personal.js says why).
+  async classify(faces, personal = null) {
     const all = Array.from({ length: this.views }, (_, k) => k);
-    const per = await this.classifyViews(faces, faces.map(() => all));
+    const per = await this.classifyViews(faces, faces.map(() => all), personal);
     const { classes } = this;
     return per.map((p) => meanOfViews(Array.from({ length: p.length / classes },
       (_, v) => p.subarray(v * classes, (v + 1) * classes))));

@@ -128,8 +128,8 @@ export class WorkerClassifier {
     });
   }
 
-  async classifyViews(faces, views) {
-    const reply = await this.call({ type: 'classify', faces, views }, faces.map((f) => f.buffer));
+  async classifyViews(faces, views, personal = null) {
+    const reply = await this.call({ type: 'classify', faces, views, personal }, faces.map((f) => f.buffer));
     this.ms = reply.ms;
     return reply.probs;
   }
@@ -156,9 +156,9 @@ export class WorkerPool {
     this.ms = 0;
   }
 
-  async classifyViews(faces, views) {
+  async classifyViews(faces, views, personal = null) {
     const worker = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    const probs = await worker.classifyViews(faces, views);
+    const probs = await worker.classifyViews(faces, views, personal);
     this.ms = worker.ms;
     return probs;
   }
@@ -180,6 +180,9 @@ export class LivePipeline {
     // The detector's input side: INPUT_SIZE.video for a camera's large faces; call mode
     // sets INPUT_SIZE.photo, for the small faces of a call's grid (app.js).
     this.detectSize = INPUT_SIZE.video;
+    // Whether the main face is the user's own (the camera's self view, app.js): only then does
+    // a personal head (personal.js) classify it. Everyone else keeps the shipped model.
+    this.selfView = true;
     this.workers = classifier instanceof WorkerPool ? classifier.workers.length : 0;
     this.worker = this.workers > 0;
     this.done = Promise.resolve(); // the previous frame's result: results leave in frame order
@@ -260,8 +263,9 @@ export class LivePipeline {
     // A listener (the personal model's recorder) reads the model inputs here, largest face first,
     // before they go to a worker: it must copy what it keeps (their buffers are transferred).
     this.onCrops?.(crops, jobs.map((j) => j.track.id), number);
+    const personal = jobs.map((_, i) => this.selfView && i === 0);
     const classified = jobs.length
-      ? this.classifier.classifyViews(crops, jobs.map((j) => [j.view]))
+      ? this.classifier.classifyViews(crops, jobs.map((j) => [j.view]), personal)
       : Promise.resolve([]);
     if (due && !detected) { // on this thread while the worker classifies
       const t2 = performance.now();

@@ -289,7 +289,11 @@ export class PersonalPanel {
     ui.samples.disabled = n === 0;
     ui.export.disabled = !personal.active;
     ui.reset.disabled = !personal.active;
-    ui.using.textContent = `Results use ${describeHead(personal.active?.info)}.`;
+    // Only for the user's own face: on other people's faces a head fitted to one face loses
+    // the shipped model's top-1 about one time in three (docs/personal-model.md).
+    ui.using.textContent = `Results use ${describeHead(personal.active?.info)}${personal.active
+      ? " for your own face: the main face of the camera's self view. Photos, shared screens, videos and "
+        + 'call mode keep the shipped model' : ''}.`;
     ui.using.dataset.personal = personal.active ? 'yes' : 'no';
   }
 }

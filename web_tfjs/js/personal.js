@@ -1,6 +1,8 @@
 // The personal model: the shipped classifier's last layer (the head: logits = features · W + b
 // on the 320 penultimate features, metadata.head) adapted in the tab to the user's own
-// labelled samples (personal-data.js), and then used for every result, camera and photos.
+// labelled samples (personal-data.js), and then used for the user's own face: the main face
+// of the camera's self view (live.js selfView). Photos, shared screens, videos and call mode
+// keep the shipped model, which a head fitted to one face makes worse on everyone else's.
 // No DOM (personal-panel.js is the page's side).
 //
 // The story: each sample's features are computed once, for all of the model's TTA views,
@@ -250,7 +252,8 @@ export class PersonalModel {
   }
 
   // Puts a head ({head, info}, as adapt() or headFromObject() give it) into the page's
-  // classifier and every worker's, or the shipped model back (null). The camera's tracks
+  // classifier and every worker's, or the shipped model back (null); the classifiers use it
+  // for the faces a call marks as personal (Classifier.classifyViews). The camera's tracks
   // average their latest 8 views, so its scores change over the next 8 frames.
   async use(personal) {
     const head = personal ? personal.head : null;
