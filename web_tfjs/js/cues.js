@@ -23,6 +23,8 @@ export const MAX_PER_CUE = 3;
 // without seeing a person (they left, or their track ended), after which they are
 // forgotten, and announced afresh if they come back; the hold, if longer.
 export const GONE_S = 3;
+// Timestamps are fractional ms: (t0 + 2000) / 1000 - t0 / 1000 may fall a hair short of 2.
+const EPS_S = 1e-6;
 
 // Who is announced: 'main' = the main (largest) face only, with the label alone
 // ("happy": the self view, where the main face is the user's own); 'everyone' = every
@@ -122,9 +124,10 @@ export class CueScheduler {
   }
 
   due(t) {
-    if (t - this.lastCue < this.minGapS) return null;
+    if (t - this.lastCue < this.minGapS - EPS_S) return null;
     const ready = [...this.people.values()]
-      .filter((p) => p.seen === t && p.label !== p.announced && t - p.since >= this.hold && t - p.lastCue >= this.hold)
+      .filter((p) => p.seen === t && p.label !== p.announced
+        && t - p.since >= this.hold - EPS_S && t - p.lastCue >= this.hold - EPS_S)
       .sort((a, b) => a.since - b.since)
       .slice(0, MAX_PER_CUE);
     if (!ready.length) return null;
