@@ -14,7 +14,8 @@ live region, axe-core, keyboard operation, the high-contrast theme.
   order, each with a visible focus ring and an accessible name (Chromium's own, through
   the DevTools protocol); the camera button and the photo input work with Enter and Space.
 - High contrast: the toggle switches the CSS custom properties (the face boxes' too), is
-  remembered across a reload, and the system's `prefers-contrast: more` turns it on.
+  remembered across a reload, and the system's `prefers-contrast: more` or
+  `forced-colors: active` turns it on until the user chooses. The honesty note is there.
 Every page fails its test on any console error or uncaught exception (tests/test_web.py).
 """
 
@@ -111,8 +112,9 @@ def axe_source():
     if not AXE.exists():
         if shutil.which("npm") is None:
             need(Path("/nonexistent/npm"), "npm (to install axe-core)")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(A11Y)], check=True,
-                       capture_output=True, timeout=300)
+        run = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(A11Y)],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, f"npm ci in {A11Y} failed:\n{run.stdout}{run.stderr}"
     return AXE.read_text()
 
 
@@ -358,7 +360,7 @@ THEME_VARS = """() => Object.fromEntries(['--fg', '--accent', '--bar', '--box-ma
 def test_honesty_note_and_high_contrast_theme(pw, site):  # noqa: F811
     """The caveats are on the page, above the camera. The high-contrast toggle works from
     the keyboard, changes the palette (the face boxes' colours too), is remembered across
-    a reload, and a fresh profile follows the system's prefers-contrast."""
+    a reload, and a fresh profile follows the system's prefers-contrast and forced-colors."""
     browser = browser_with(pw, [])
     try:
         page = browser.open(site)
@@ -396,6 +398,10 @@ def test_honesty_note_and_high_contrast_theme(pw, site):  # noqa: F811
         fresh.emulate_media(contrast="more")
         fresh.wait_for_function("document.documentElement.dataset.theme === 'contrast'")
         assert fresh.locator("#theme-toggle").get_attribute("aria-pressed") == "true"
+        fresh.emulate_media(contrast="no-preference")
+        fresh.wait_for_function("document.documentElement.dataset.theme === 'default'")
+        fresh.emulate_media(forced_colors="active")
+        fresh.wait_for_function("document.documentElement.dataset.theme === 'contrast'")
         assert browser.errors == []
     finally:
         browser.close()
