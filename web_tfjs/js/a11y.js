@@ -1,7 +1,8 @@
 // The page's accessibility parts, started after app.js (index.html loads this module
 // after it): the high-contrast toggle (theme.js), the Announcements panel (cues-panel.js),
-// the skip link, value texts for sliders, and the keyboard focus of busy controls. None of them needs the models, so they
-// work while those load, and a failure here leaves the camera and photos working.
+// the skip link, value texts for sliders, and the keyboard focus of busy controls. None
+// of them needs the models, so they work while those load, and a failure here leaves the
+// camera and photos working.
 import { CuesPanel } from './cues-panel.js';
 import { ThemeToggle } from './theme.js';
 
