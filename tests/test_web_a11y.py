@@ -180,9 +180,10 @@ def test_spoken_cues_and_live_region_on_the_camera(pw, site, changing_camera):  
 
 
 def test_cues_for_several_people_merge_and_cancel_stale_speech(pw, site):  # noqa: F811
-    """The panel on results for three tracks from a non-camera source (as call mode will
-    publish them), dispatched as the page's own `emoji-fer:result` events with a clock
-    that the test sets: one merged cue, then one per person as each changes and holds."""
+    """The panel on call-mode results for three tracks of a video source, in the page's
+    result schema (every panel of the page gets them), dispatched as the page's own
+    `emoji-fer:result` events with a clock that the test sets: one merged cue, then one
+    per person as each changes and holds."""
     browser = browser_with(pw, [], SPEECH_STUB)
     try:
         page = browser.open(site)
@@ -190,12 +191,19 @@ def test_cues_for_several_people_merge_and_cancel_stale_speech(pw, site):  # noq
         page.locator("#cue-hold").fill("2")
         page.evaluate(WATCH_LIVE)
         cues = page.evaluate("""async () => {
-            const face = (track, label) => ({ track, box: [0, 0, 10, 10], top: [{ label, emoji: '?', score: 0.5 }] });
+            const { labels, emoji } = window.emojiFer.engine.metadata;
+            const face = (track, label) => {  // `label` on top with 0.55, the rest shared
+              const scores = Object.fromEntries(labels.map((l) => [l, l === label ? 0.55 : 0.45 / (labels.length - 1)]));
+              const top = [...labels].sort((a, b) => scores[b] - scores[a]).slice(0, 3)
+                .map((l) => ({ label: l, emoji: emoji[l], score: scores[l] }));
+              return { track, box: [20 + 120 * (track - 1), 20, 100, 100], scores, top, views: 8 };
+            };
             const t0 = performance.now();  // any clock: the cues follow the results' timestamps
-            for (let ms = 0; ms <= 6000; ms += 50) {
-              const labels = ms < 3000 ? ['happy', 'sad', 'neutral'] : ['happy', 'surprise', 'angry'];
-              const result = { source: 'screen', timestamp: t0 + ms, width: 10, height: 10,
-                               faces: labels.map((label, i) => face(i + 1, label)) };
+            for (let ms = 0, frame = 1; ms <= 6000; ms += 50, frame += 1) {
+              const shown = ms < 3000 ? ['happy', 'sad', 'neutral'] : ['happy', 'surprise', 'angry'];
+              const result = { source: 'video', callMode: true, timestamp: t0 + ms, frame, width: 400, height: 200,
+                               faces: shown.map((label, i) => face(i + 1, label)),
+                               ms: { detect: 0, classify: 0, total: 0 } };
               window.emojiFer.result = result;
               document.dispatchEvent(new CustomEvent('emoji-fer:result', { detail: result }));
             }
@@ -218,6 +226,7 @@ def test_cues_for_several_people_merge_and_cancel_stale_speech(pw, site):  # noq
     # The second cue came while the first was still being spoken: cancelled, not queued.
     assert record["cancels"] == 1 and not any(c["busy"] for c in record["calls"])
     assert log_items == 2 and log_emoji == 5 and "Person 2: surprise" in log_text  # emoji next to each text
+    assert "😲" in log_text and "😠" in log_text
     assert browser.errors == []
 
 

@@ -99,10 +99,13 @@ test('a rate flood: 10 people changing every frame give no cue; one per second o
   for (let i = 1; i < steady.length; i += 1) assert.ok(steady[i].time - steady[i - 1].time >= 1 - 1e-9);
 });
 
-test('auto: the camera announces the main face whatever its track; other sources every person', () => {
+test('auto: call mode, else the camera, announces the main face whatever its track; else every person', () => {
   assert.equal(whoFor({ source: 'camera' }), 'main');
   assert.equal(whoFor({ source: 'screen' }), 'everyone');
   assert.equal(whoFor({ source: 'camera' }, 'everyone'), 'everyone');
+  assert.equal(whoFor({ source: 'camera', callMode: true }), 'everyone'); // the page's call mode decides
+  assert.equal(whoFor({ source: 'video', callMode: false }), 'main');
+  assert.equal(whoFor({ source: 'video', callMode: true }, 'main'), 'main');
   const s = new CueScheduler({ holdS: 1 });
   // The main face changes track (lost and found again) but keeps its label: one cue only.
   const cues = run(s, 0, 4000, 40, (ms) => [face('happy', ms < 2000 ? 1 : 2), face('sad', 9)]);
@@ -110,6 +113,11 @@ test('auto: the camera announces the main face whatever its track; other sources
   const call = new CueScheduler({ holdS: 1 });
   assert.deepEqual(run(call, 0, 2000, 40, () => [face('happy', 3), face('sad', 4)], 'screen').map((c) => c.text),
     ['Person 3: happy. Person 4: sad']);
+  // Faces without track ids are numbered in the result's order.
+  const untracked = new CueScheduler({ holdS: 1, who: 'everyone' });
+  const noTrack = (label) => ({ top: face(label).top });
+  assert.deepEqual(run(untracked, 0, 2000, 40, () => [noTrack('happy'), noTrack('sad')]).map((c) => c.text),
+    ['Person 1: happy. Person 2: sad']);
 });
 
 test('a person who leaves is forgotten and announced afresh on return; a pause or a clock going back resets', () => {

@@ -28,13 +28,16 @@ const EPS_S = 1e-6;
 
 // Who is announced: 'main' = the main (largest) face only, with the label alone
 // ("happy": the self view, where the main face is the user's own); 'everyone' = every
-// tracked face, named by its track id ("Person 2: happy": call mode); 'auto' = 'main'
-// for the camera and photos, 'everyone' for any other source (a shared screen, a video).
+// tracked face, named by its track id ("Person 2: happy": call mode); 'auto' = as the
+// result says: everyone when its `callMode` is true, the main face when it is false;
+// without that field, the main face for the camera and photos and everyone for any
+// other source (a shared screen, a video).
 export const WHO = ['auto', 'main', 'everyone'];
 
-// The speaker setting for one result: 'main' or 'everyone'.
+// The setting for one result: 'main' or 'everyone'.
 export function whoFor(result, who = 'auto') {
   if (who !== 'auto') return who;
+  if (typeof result.callMode === 'boolean') return result.callMode ? 'everyone' : 'main';
   return result.source === 'camera' || result.source === 'photo' || result.source === undefined ? 'main' : 'everyone';
 }
 
@@ -102,20 +105,22 @@ export class CueScheduler {
   }
 
   observe(t, faces, who) {
-    for (const face of faces) {
+    faces.forEach((face, index) => {
       const top = face.top?.[0];
-      if (!top) continue;
+      if (!top) return;
       // The main face is one person whatever its track (a lost face found again gets a new
-      // track id); in call mode the track id is the person.
-      const key = who === 'main' ? 'main' : `track:${face.track}`;
+      // track id); in call mode the track id is the person (a result without track ids
+      // numbers its faces in order, largest first).
+      const track = face.track ?? index + 1;
+      const key = who === 'main' ? 'main' : `track:${track}`;
       let person = this.people.get(key);
       if (!person) {
-        person = { key, name: personName(face.track, who), announced: null, lastCue: -Infinity };
+        person = { key, name: personName(track, who), announced: null, lastCue: -Infinity };
         this.people.set(key, person);
       }
       if (person.label !== top.label) Object.assign(person, { label: top.label, emoji: top.emoji, since: t });
       person.seen = t;
-    }
+    });
     for (const [key, person] of this.people) if (t - person.seen > this.gone) this.people.delete(key);
   }
 
