@@ -22,7 +22,6 @@ Every page fails its test on any console error or uncaught exception (tests/test
 import json
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
