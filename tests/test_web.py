@@ -395,7 +395,8 @@ def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
 
 
 @pytest.mark.parametrize("suite", ["web_timeline.test.mjs", "web_tracker.test.mjs", "web_participants.test.mjs",
-                                   "web_sources.test.mjs", "web_personal.test.mjs"])
+                                   "web_sources.test.mjs", "web_personal.test.mjs",
+                                   "web_cues.test.mjs"])
 def test_js_unit_tests(suite):
     """In Node: tests/web_timeline.test.mjs (rows, no-face rows, CSV, summary, EMA, cap,
     sampling and chart data of js/timeline.js) and tests/web_tracker.test.mjs (IoU
