@@ -377,7 +377,21 @@ THEME_VARS = """() => Object.fromEntries(['--fg', '--accent', '--bar', '--box-ma
     .map((v) => [v, getComputedStyle(document.documentElement).getPropertyValue(v).trim()]))"""
 
 
-def test_honesty_note_and_high_contrast_theme(pw, site):  # noqa: F811
+OVERLAY_COLOUR_PIXELS = """variable => {
+    // Overlay pixels of the theme's colour `variable` (style.css), within 8 per channel.
+    const hex = variable.startsWith('#') ? variable
+      : getComputedStyle(document.documentElement).getPropertyValue(variable).trim();
+    const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const c = document.getElementById('overlay');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 200 && rgb.every((v, k) => Math.abs(data[i + k] - v) <= 8)) n += 1;
+    }
+    return n; }"""
+
+
+def test_honesty_note_and_high_contrast_theme(pw, site, samples):  # noqa: F811
     """The caveats are on the page, above the camera. The high-contrast toggle works from
     the keyboard, changes the palette (the face boxes' colours too), is remembered across
     a reload, and a fresh profile follows the system's prefers-contrast and forced-colors."""
@@ -395,6 +409,9 @@ def test_honesty_note_and_high_contrast_theme(pw, site):  # noqa: F811
         toggle = page.locator("#theme-toggle")
         assert toggle.get_attribute("aria-pressed") == "false"
         default = page.evaluate(THEME_VARS)
+        upload(page, samples / "justin.jpg")  # a face box on the overlay, in the theme's colours
+        assert page.evaluate(OVERLAY_COLOUR_PIXELS, "--box-main") > 100
+        black = page.evaluate(OVERLAY_COLOUR_PIXELS, "#000000")
         page.evaluate("""() => { window.themeEvents = [];
             document.addEventListener('emoji-fer:theme', (e) => window.themeEvents.push(e.detail.theme)); }""")
         toggle.focus()
@@ -404,6 +421,10 @@ def test_honesty_note_and_high_contrast_theme(pw, site):  # noqa: F811
         print(f"\ndefault {default}\ncontrast {contrast}")
         assert all(contrast[v] != default[v] for v in default), (default, contrast)
         assert page.evaluate("window.themeEvents") == ["contrast"]
+        # The photo's box is redrawn in the high-contrast colours, with its dark halo.
+        assert page.evaluate(OVERLAY_COLOUR_PIXELS, "--box-main") > 100
+        assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--box-halo').trim()") == "#000"
+        assert page.evaluate(OVERLAY_COLOUR_PIXELS, "#000000") > black + 100
         # Remembered (localStorage) across a reload, applied before the page's modules run.
         page.reload()
         page.wait_for_function("window.emojiFer.ready")

@@ -62,6 +62,24 @@ const emojiFonts = () => fonts ??= getComputedStyle(document.documentElement).ge
 // only when the detector runs and its emoji when the top-1 changes, and every redraw
 // makes the compositor upload and blend the whole overlay again.
 let drawn = '';
+let lastDrawn = null; // [result, mirrored]: redrawn as it was when the theme changes
+
+// The boxes' colours come from the theme (style.css: --box-main, --box-other, and
+// --box-halo, a dark outline under each box in high contrast), read again when it changes.
+let colours = null;
+function boxColours() {
+  if (!colours) {
+    const style = getComputedStyle(document.documentElement);
+    const [main, other, halo] = ['--box-main', '--box-other', '--box-halo'].map((v) => style.getPropertyValue(v).trim());
+    colours = { main: main || '#f59f00', other: other || '#74c0fc', halo: halo && halo !== 'transparent' ? halo : null };
+  }
+  return colours;
+}
+document.addEventListener('emoji-fer:theme', () => {
+  colours = null;
+  drawn = '';
+  if (lastDrawn) drawFaces(...lastDrawn);
+});
 
 // Every face: its box, its emoji above it, and under it a tag with its text label (never
 // colour alone) and, when it has a track, its person number ("#N", as the participants
@@ -70,8 +88,10 @@ let drawn = '';
 function drawFaces(result, mirrored) {
   const key = JSON.stringify([result.width, result.height, mirrored,
     result.faces.map((f) => [f.box, f.top[0].label, f.track])]);
+  lastDrawn = [result, mirrored];
   if (key === drawn) return;
   drawn = key;
+  const { main, other, halo } = boxColours();
   const ctx = ui.overlay.getContext('2d');
   if (ui.overlay.width !== result.width || ui.overlay.height !== result.height) {
     Object.assign(ui.overlay, { width: result.width, height: result.height });
@@ -81,8 +101,13 @@ function drawFaces(result, mirrored) {
   result.faces.forEach((face, i) => {
     const [x, y, w, h] = face.box;
     const left = mirrored ? result.width - x - w : x;
+    if (halo) {
+      ctx.lineWidth = 3 * line;
+      ctx.strokeStyle = halo;
+      ctx.strokeRect(left, y, w, h);
+    }
     ctx.lineWidth = line;
-    ctx.strokeStyle = i === 0 ? '#f59f00' : '#74c0fc';
+    ctx.strokeStyle = i === 0 ? main : other;
     ctx.setLineDash(i === 0 ? [] : [3 * line, 2 * line]);
     ctx.strokeRect(left, y, w, h);
     ctx.setLineDash([]);

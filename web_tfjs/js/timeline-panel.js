@@ -52,6 +52,12 @@ export class TimelinePanel {
     ui.reset.addEventListener('click', () => this.reset());
     ui.download.addEventListener('click', () => this.download());
     document.addEventListener('emoji-fer:result', (event) => this.offer(event.detail));
+    // The chart's axes take the theme's colours (chartOptions): a new chart when it changes.
+    document.addEventListener('emoji-fer:theme', () => {
+      this.plot?.destroy();
+      this.plot = null;
+      this.schedule();
+    });
     ui.note.textContent = 'Samples are taken while a live source (camera, shared screen, video) runs, at most '
       + `the set number per second (fewer if the page analyses fewer frames). The CSV holds the raw probabilities of the whole session, up to `
       + `the latest ${MAX_ROWS.toLocaleString('en')} samples (${MAX_ROWS / MAX_RATE / 3600} h at ${MAX_RATE} per second, `
@@ -169,10 +175,11 @@ export class TimelinePanel {
     const columns = [data.x, ...data.y];
     if (!this.plot) {
       this.plot = new uPlot(this.chartOptions(), columns, this.ui.chart);
-      new ResizeObserver(() => {
+      this.resizer ??= new ResizeObserver(() => {
         const width = this.ui.chart.clientWidth;
-        if (width && width !== this.plot.width) this.plot.setSize({ width, height: CHART_HEIGHT });
-      }).observe(this.ui.chart);
+        if (width && this.plot && width !== this.plot.width) this.plot.setSize({ width, height: CHART_HEIGHT });
+      });
+      this.resizer.observe(this.ui.chart);
     } else {
       this.plot.setData(columns);
     }
