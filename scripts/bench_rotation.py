@@ -33,7 +33,7 @@ borders again so that no black corners enter the canvas.
 
 The subset (`stratified_subset`): --n faces drawn per class in proportion to
 PrivateTest's class counts (largest remainders), by a seeded permutation
-(--seed 0), so every run and the test see the same faces; --n 0 takes all 3,589.
+(--seed 0), so every run sees the same faces; --n 0 takes all 3,589.
 MTCNN costs ~0.1-0.2 s per canvas, so by default it runs on the first --mtcnn-n 350
 faces of the same subset, in class-interleaved order (all 18 disgust faces of the
 1,200 and about 55 of each other class), keeping a run of both detectors at about 10

@@ -96,7 +96,7 @@ def test_no_detection_reproduces_the_classifier_upright(subset, predictor):
     assert not np.array_equal(bench.rotate_crop(images[0], 30), images[0])
 
 
-def test_stratified_subset(subset):
+def test_stratified_subset():
     labels = np.repeat(np.arange(7), [491, 55, 528, 879, 594, 416, 626])  # PrivateTest's class counts
     chosen = bench.stratified_subset(labels, 1200)
     assert len(chosen) == len(set(chosen)) == 1200
