@@ -61,9 +61,9 @@ def own_face_scores(page, path):
         const [input] = engine.crops(ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height), [result.faces[0].box]);
         const views = Array.from({ length: engine.classifier.views }, (_, k) => k);
         const [probs] = await live.classifier.classifyViews([input], [views], [true]);
+        const { meanOfViews } = await import('./js/classifier.js');
         const C = engine.labels.length;
-        const mean = engine.labels.map((_, c) => {
-          let sum = 0; for (let v = 0; v < views.length; v += 1) sum += probs[v * C + c]; return sum / views.length; });
+        const mean = meanOfViews(views.map((v) => probs.subarray(v * C, (v + 1) * C)));
         return Object.fromEntries(engine.labels.map((label, c) => [label, mean[c]])); }""")
 
 

@@ -6,19 +6,14 @@
 // reused. There is no re-identification: a person who leaves the picture (or whom the
 // detector misses for a few detections) and comes back is a new person with a new number.
 
+import { argmax } from './timeline.js';
+
 export const HISTORY_S = 60; // s of top-expression history kept per person (the sparkline)
 export const HISTORY_STEP_S = 0.25; // at most one history point per person per this many s
 // A sighting counts for the time since the person's previous one, at most this long: a
 // person the page did not analyse for a while (paused video, stopped source) gains no time.
 export const MAX_GAP_S = 1;
 export const MAX_PEOPLE = 24; // beyond this, the people gone the longest are forgotten
-
-// Index of the largest value, the first one on ties (as timeline.js, numpy's argmax).
-function argmax(values) {
-  let best = 0;
-  for (let i = 1; i < values.length; i += 1) if (values[i] > values[best]) best = i;
-  return best;
-}
 
 export class Participants {
   // labels: the expression labels in the model's order (metadata.json).

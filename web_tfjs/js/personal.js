@@ -19,6 +19,7 @@
 // - 'prototypes': a nearest-class-mean (shared isotropic Gaussian) model of the taught
 //   classes added to the shipped logits; also linear in the features, so also a (W, b).
 import { SampleSet, modelIdentity } from './personal-data.js';
+import { argmax } from './timeline.js';
 
 const { tf } = globalThis;
 
@@ -58,7 +59,7 @@ export function accuracy(head, samples, labels, F) {
   const C = labels.length;
   const right = samples.filter((s) => {
     const p = headProbabilities(head, s.features, F, C);
-    return labels[p.indexOf(Math.max(...p))] === s.label;
+    return labels[argmax(p)] === s.label;
   }).length;
   return right / samples.length;
 }

@@ -31,8 +31,9 @@ export function formatFixed(x, digits) {
   return digits ? `${digitsOf.slice(0, -digits)}.${digitsOf.slice(-digits)}` : digitsOf;
 }
 
-// Index of the largest value, the first one on ties (numpy's argmax).
-function argmax(values, from, count) {
+// Index of the largest of values[from .. from+count), the first one on ties (numpy's
+// argmax). Also used by participants.js and personal.js.
+export function argmax(values, from = 0, count = values.length - from) {
   let best = 0;
   for (let i = 1; i < count; i += 1) if (values[from + i] > values[from + best]) best = i;
   return best;
