@@ -19,7 +19,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from emoji_fer.detect import DETECTORS
+from emoji_fer.detect import DEFAULT_DETECTOR, DETECTORS
 from emoji_fer.feedback import ENV_VAR as FEEDBACK_DB_ENV
 from emoji_fer.images import ImageError
 from emoji_fer.live import DEFAULT_RATE
@@ -282,7 +282,8 @@ def main():
     parser.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
     parser.add_argument("--model", help="a model's .json, .tflite or .keras file, the others beside it "
                                            "(default: the shipped model)")
-    parser.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
+    parser.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTORS,
+                        help=f"face detector (default: {DEFAULT_DETECTOR})")
     parser.add_argument("--feedback-db", metavar="URL",
                         help=f"the feedback store's SQLAlchemy URL (default: ${FEEDBACK_DB_ENV}, else a SQLite file "
                              "in the user's data folder)")

@@ -29,7 +29,7 @@ DEFAULT_OUT = ROOT / "web_tfjs" / "model"
 QUANTIZE = ("none", "float16", "uint8", "mixed")
 MAX_BYTES = 2_000_000  # the page's model download budget (issue 3), for "mixed"
 # Copied from the model's JSON into metadata.json: everything the page needs.
-METADATA_KEYS = ("name", "labels", "emoji", "input", "output", "preprocessing", "inference")
+METADATA_KEYS = ("name", "labels", "emoji", "input", "output", "preprocessing", "detection", "inference")
 INSTALL_HINT = ("python3 -m venv .venv-convert && "
                 ".venv-convert/bin/pip install -r requirements-convert.txt")
 

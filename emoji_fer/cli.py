@@ -1,6 +1,6 @@
 """Command line: `emoji-fer predict|evaluate|video ...` (or `python -m emoji_fer ...`).
 
-predict  PATH... [--no-detect] [--top-k 3] [--detector hog|mtcnn|haar] [--model PATH]
+predict  PATH... [--no-detect] [--top-k 3] [--detector blazeface|hog|mtcnn|haar] [--model PATH]
          prints a JSON list, one entry per path: {"schema_version", "path", "faces",
          "whole_image", "message", "error"}; exit status 2 if any path could not be read.
 evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 
-from emoji_fer.detect import DETECTORS
+from emoji_fer.detect import DEFAULT_DETECTOR, DETECTORS
 from emoji_fer.labels import LABELS
 
 
@@ -35,7 +35,8 @@ def build_parser():
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
     p.add_argument("--top-k", type=int, default=3, choices=range(1, len(LABELS) + 1), metavar="K")
-    p.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTORS,
+                   help=f"face detector (default: {DEFAULT_DETECTOR})")
     p.add_argument("--model", help="a model's .json, .tflite or .keras file, the others beside it "
                                    "(default: the shipped model)")
     p.set_defaults(func=predict)
@@ -55,7 +56,8 @@ def build_parser():
     v.add_argument("--smoothing", type=float, default=0.0, metavar="S",
                    help="half-life in s of an exponential moving average, for the plot only (default: 0, none)")
     v.add_argument("--annotate", metavar="FILE", help="also write a copy with boxes and emoji (.webm, .mp4 or .avi)")
-    v.add_argument("--detector", default="hog", choices=DETECTORS, help="face detector (default: hog)")
+    v.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTORS,
+                   help=f"face detector (default: {DEFAULT_DETECTOR})")
     v.add_argument("--model")
     v.set_defaults(func=video)
 

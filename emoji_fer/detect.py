@@ -1,9 +1,14 @@
-"""Face detection: every face in an RGB image as a bounding box [x, y, w, h] in pixels.
+"""Face detection: every face in an RGB image as a bounding box [x, y, w, h] in pixels,
+with the eyes when the detector gives them (for eye-level alignment).
 
-Three well-kept detectors that work offline from pip packages (no hub downloads).
-Faces found in ../shared/samples sample1..6 (`python scripts/bench.py`, 2026-11-22):
+Four detectors that work offline from files in pip packages (no hub downloads).
 
-- "hog" (default): dlib's HOG + linear SVM frontal-face detector (Dalal & Triggs 2005;
+- "blazeface": MediaPipe's BlazeFace "back" model in LiteRT (emoji_fer/blazeface.py),
+  the same weights as the page's detector, with 6 keypoints (eyes, nose, mouth, ears).
+
+Faces found by the others in ../shared/samples sample1..6 (`python scripts/bench.py`, 2026-11-22):
+
+- "hog": dlib's HOG + linear SVM frontal-face detector (Dalal & Triggs 2005;
   King 2009, "Dlib-ml", JMLR), built into dlib. 3, 1, 3, 3, 5, 4 faces, none in
   no-faces.jpg; about 20 ms on a 381 px photo. Faces must be frontal-ish and at
   least ~80 px wide in the detected image.
@@ -14,10 +19,12 @@ Faces found in ../shared/samples sample1..6 (`python scripts/bench.py`, 2026-11-
 - "haar": OpenCV's bundled frontal-face Haar cascade (Viola & Jones 2001): misses
   more faces and reports false ones (window blinds in sample6.jpg).
 
-Images are detected at most `DETECT_SIDE` px on the longest side; boxes come back in
-the coordinates of the image passed in.
+HOG, MTCNN and Haar see images at most `DETECT_SIDE` px on the longest side (BlazeFace
+letterboxes every image to 256 px itself); boxes come back in the coordinates of the
+image passed in.
 """
 
+import math
 import os
 
 import cv2
@@ -25,27 +32,55 @@ import numpy as np
 
 DETECT_SIDE = 1024  # px: group photos at 1920 px keep faces >= 40 px at this size
 MIN_CONFIDENCE = 0.9  # MTCNN face probability below which a box is dropped
-DETECTORS = ("hog", "mtcnn", "haar")
+DETECTORS = ("blazeface", "hog", "mtcnn", "haar")
+# BlazeFace is the default since issue 32: on ../shared/samples it finds at least MTCNN's
+# faces (HOG misses a turned face in sample2 and one in sample4), none in no-faces.jpg,
+# gives the eyes for alignment, and predict() on justin.jpg took 12.9 ms (HOG: 14.4 ms).
+DEFAULT_DETECTOR = "blazeface"
 HOG_UPSAMPLE = 0  # 1 would find faces down to ~40 px but costs 4x the time
 
 
 class FaceDetector:
-    """detect(rgb) -> list of boxes [x, y, w, h] (ints, pixels), largest face first."""
+    """detect(rgb) -> boxes; detect_faces(rgb) -> boxes with scores and keypoints.
 
-    def __init__(self, backend="hog"):
+    backend: one of DETECTORS. spec: BlazeFace's postprocessing as the model's metadata
+    records it ("detection"; default emoji_fer.blazeface.BLAZEFACE). Raises ValueError
+    for an unknown backend, ImportError when MTCNN's extra is not installed."""
+
+    def __init__(self, backend=DEFAULT_DETECTOR, spec=None):
         if backend not in DETECTORS:
             raise ValueError(f"unknown detector {backend!r}; choose one of {', '.join(DETECTORS)}")
         self.backend = backend
-        self._impl = {"hog": _HOG, "mtcnn": _MTCNN, "haar": _Haar}[backend]()
+        if backend == "blazeface":
+            from emoji_fer.blazeface import BLAZEFACE, BlazeFace
+
+            self._impl = BlazeFace(spec or BLAZEFACE)
+        else:
+            self._impl = {"hog": _HOG, "mtcnn": _MTCNN, "haar": _Haar}[backend]()
 
     def detect(self, rgb):
-        """rgb: (H, W, 3) uint8. Returns a list of [x, y, w, h] boxes sorted by area, descending."""
+        """rgb: (H, W, 3) uint8. Returns a list of [x, y, w, h] boxes (ints, pixels) sorted
+        by area, descending."""
+        return [face["box"] for face in self.detect_faces(rgb)]
+
+    def detect_faces(self, rgb):
+        """rgb: (H, W, 3) uint8. Returns [{"box": [x, y, w, h] ints clipped to the image,
+        "score": float in [0, 1] or None (HOG, Haar), "keypoints": {name: [x, y] float px}
+        or None (HOG, Haar)}], largest box first. BlazeFace's keypoints are named as in
+        BLAZEFACE["keypoints"]; MTCNN gives "right_eye", "left_eye", "nose",
+        "mouth_right", "mouth_left" (its own left/right: the image's)."""
         height, width = rgb.shape[:2]
-        factor = min(1.0, DETECT_SIDE / max(height, width))
-        small = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else rgb
-        boxes = [_clip([round(v / factor) for v in box], width, height) for box in self._impl(small)]
-        boxes = [b for b in boxes if b[2] > 0 and b[3] > 0]
-        return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+        if self.backend == "blazeface":
+            # Corners rounded half up and clipped, as the page's toIntBox does.
+            faces = [{**f, "box": _clip(_corners_rounded(f["box"]), width, height)} for f in self._impl(rgb)]
+        else:
+            factor = min(1.0, DETECT_SIDE / max(height, width))
+            small = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else rgb
+            faces = [{**f, "box": _clip([round(v / factor) for v in f["box"]], width, height),
+                      "keypoints": f["keypoints"] and {k: [x / factor, y / factor] for k, (x, y) in f["keypoints"].items()}}
+                     for f in self._impl(small)]
+        faces = [f for f in faces if f["box"][2] > 0 and f["box"][3] > 0]
+        return sorted(faces, key=lambda f: f["box"][2] * f["box"][3], reverse=True)
 
 
 class _HOG:
@@ -57,7 +92,7 @@ class _HOG:
     def __call__(self, rgb):
         # Grayscale: same faces found on ../shared/samples, ~25 % faster than on RGB.
         rects = self._detector(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), HOG_UPSAMPLE)
-        return [[r.left(), r.top(), r.width(), r.height()] for r in rects]
+        return [_face([r.left(), r.top(), r.width(), r.height()]) for r in rects]
 
 
 class _MTCNN:
@@ -73,7 +108,12 @@ class _MTCNN:
 
     def __call__(self, rgb):
         found = self._mtcnn.detect_faces(np.ascontiguousarray(rgb), box_format="xywh")
-        return [list(map(int, f["box"])) for f in found if f["confidence"] >= MIN_CONFIDENCE]
+        # MTCNN's "left_eye" is on the image's left: the subject's right eye.
+        names = {"left_eye": "right_eye", "right_eye": "left_eye", "nose": "nose",
+                 "mouth_left": "mouth_right", "mouth_right": "mouth_left"}
+        return [_face(list(map(int, f["box"])), float(f["confidence"]),
+                      {names[k]: [float(x), float(y)] for k, (x, y) in f["keypoints"].items() if k in names})
+                for f in found if f["confidence"] >= MIN_CONFIDENCE]
 
 
 class _Haar:
@@ -84,7 +124,18 @@ class _Haar:
         gray = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
         min_side = max(24, min(gray.shape) // 20)
         found = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side))
-        return [list(map(int, b)) for b in found]
+        return [_face(list(map(int, b))) for b in found]
+
+
+def _face(box, score=None, keypoints=None):
+    return {"box": box, "score": score, "keypoints": keypoints}
+
+
+def _corners_rounded(box):
+    """Float [x, y, w, h] -> int box whose corners are rounded half up (JS Math.round)."""
+    x, y, w, h = box
+    x0, y0, x1, y1 = (math.floor(v + 0.5) for v in (x, y, x + w, y + h))
+    return [x0, y0, x1 - x0, y1 - y0]
 
 
 def _clip(box, width, height):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emoji_fer.detect import DEFAULT_DETECTOR
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
 from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, model_tta, read_metadata, sha256,
@@ -22,7 +23,9 @@ from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, mo
 from emoji_fer.preprocessing import crop_face, to_input
 from emoji_fer.runtime import load_classifier
 
-WHOLE_IMAGE_MAX_SIDE = 96  # px: with no face found, an image this small is taken as a face crop
+# px: an image this small is taken as one face crop (a FER-2013-style headshot), without
+# detection: BlazeFace, upscaling a 48 px crop to 256 px, finds "faces" inside the face.
+WHOLE_IMAGE_MAX_SIDE = 96
 # The version of the result dict that `predict` returns and the CLI and the demo's
 # /predict print as JSON. Raised when a key is removed or changes meaning (adding one
 # does not change it).
@@ -33,15 +36,15 @@ class Predictor:
     """A trained FER-2013 model, loaded once, with the face detector.
 
     model_path: a model named by any of its files (`x.json`, `x.tflite` or `x.keras`,
-    side by side; default: $EMOJI_FER_MODEL, else the shipped model). detector: "hog"
-    (default, fast), "mtcnn" (finds more small and turned faces, ~10x slower; needs the
-    [mtcnn] extra), "haar" (see emoji_fer/detect.py), or None to classify every image as
-    one face crop. runtime: "auto" (LiteRT when the model's `.tflite` export is there
+    side by side; default: $EMOJI_FER_MODEL, else the shipped model). detector:
+    "blazeface" (default: the page's detector, with the eyes for alignment), "hog"
+    (dlib, frontal faces, no eyes), "mtcnn" (~10x slower; needs the [mtcnn] extra),
+    "haar" (see emoji_fer/detect.py), or None to classify every image as one face crop. runtime: "auto" (LiteRT when the model's `.tflite` export is there
     and fresh, else Keras), "litert" or "keras" (see emoji_fer/runtime.py); the one in
     use is `self.runtime`. Raises ModelFileError if the model or its metadata is missing.
     """
 
-    def __init__(self, model_path=None, detector="hog", runtime="auto"):
+    def __init__(self, model_path=None, detector=DEFAULT_DETECTOR, runtime="auto"):
         model_path = Path(model_path or os.environ.get("EMOJI_FER_MODEL") or shipped_model())
         if not model_path.is_file() or not metadata_path(model_path).is_file():
             raise ModelFileError(f"model {model_path} not found (a model is its .json with its .tflite "
@@ -69,7 +72,9 @@ class Predictor:
         if self._detector is None and self._detector_name:
             from emoji_fer.detect import FaceDetector
 
-            self._detector = FaceDetector(self._detector_name)
+            # BlazeFace's postprocessing as the model's metadata records it (the page reads
+            # the same entry); a model trained before it was recorded uses the package's.
+            self._detector = FaceDetector(self._detector_name, spec=self.metadata.get("detection"))
         return self._detector
 
     def warm_up(self):
@@ -100,8 +105,10 @@ class Predictor:
         detect: False treats the whole image as one face crop.
         Returns {"schema_version": 1, "faces": [face, ...], "whole_image": bool,
         "message": str or None}, each face {"box": [x, y, w, h] in original pixels,
-        "scores": {label: p}, "top": [{"label", "emoji", "score"}] * top_k}, largest
-        face first; p in [0, 1], summing to 1 over the seven labels.
+        "scores": {label: p}, "top": [{"label", "emoji", "score"}] * top_k, and, when the
+        detector gives them (BlazeFace, MTCNN), "keypoints": {name: [x, y] float px}},
+        largest face first; p in [0, 1], summing to 1 over the seven labels. With eyes,
+        each crop is first rotated so that they are level (preprocessing "align").
         Raises emoji_fer.images.ImageError for unusable images, ValueError for an
         unknown `channels`.
         """
@@ -151,31 +158,42 @@ class Predictor:
 
     def _predict_rgb(self, rgb, factor, detect, top_k):
         height, width = rgb.shape[:2]
-        boxes = self.detector.detect(rgb) if detect and self.detector else []
-        whole = not boxes and (not detect or max(width, height) * factor <= WHOLE_IMAGE_MAX_SIDE)
+        small = max(width, height) * factor <= WHOLE_IMAGE_MAX_SIDE
+        found = self.detector.detect_faces(rgb) if detect and self.detector and not small else []
+        whole = not found and (not detect or small)
         if whole:
             batch = to_input(_pil(rgb), self.preprocessing)[None]
-            boxes = [[0, 0, width, height]]
-        elif boxes:
+            found = [{"box": [0, 0, width, height], "keypoints": None}]
+        elif found:
             gray = _gray(rgb)
-            batch = np.stack([crop_face(gray, b, self.preprocessing) for b in boxes])
+            batch = np.stack([crop_face(gray, f["box"], self.preprocessing, eyes=_eyes(f)) for f in found])
         else:
             result = {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
             return result, np.zeros((0, *self.input_shape), np.float32)
         probs = self.predict_faces(batch)
-        faces = [self._face(box, p, factor, top_k) for box, p in zip(boxes, probs)]
-        message = "no face detected; classified the whole image as one face crop" if whole and detect else None
+        faces = [self._face(f, p, factor, top_k) for f, p in zip(found, probs)]
+        message = (f"an image of at most {WHOLE_IMAGE_MAX_SIDE} px: classified the whole image as one face crop"
+                   if whole and detect else None)
         return {"schema_version": SCHEMA_VERSION, "faces": faces, "whole_image": whole, "message": message}, batch
 
-    def _face(self, box, probs, factor, top_k):
+    def _face(self, found, probs, factor, top_k):
         scores = {label: float(p) for label, p in zip(self.labels, probs)}
         order = np.argsort(-probs)[:top_k]
-        return {
-            "box": [int(round(v * factor)) for v in box],
+        face = {
+            "box": [int(round(v * factor)) for v in found["box"]],
             "scores": scores,
             "top": [{"label": self.labels[i], "emoji": EMOJI[self.labels[i]], "score": float(probs[i])}
                     for i in order],
         }
+        if found["keypoints"]:
+            face["keypoints"] = {name: [x * factor, y * factor] for name, (x, y) in found["keypoints"].items()}
+        return face
+
+
+def _eyes(face):
+    """(right eye, left eye) of a detected face, or None when the detector gives no eyes."""
+    points = face["keypoints"] or {}
+    return (points["right_eye"], points["left_eye"]) if "right_eye" in points and "left_eye" in points else None
 
 
 def _gray(rgb):

@@ -29,6 +29,7 @@ from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
 from emoji_fer.model_files import ModelFileError, read_metadata, sha256, write_metadata
 from emoji_fer.predictor import Predictor
+from emoji_fer.blazeface import BLAZEFACE
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
 from emoji_fer.fer2013 import load_feedback, load_fer2013
@@ -451,6 +452,7 @@ def describe(args, model, history, seconds, precision, data=None):
         "input": "(N, 48, 48, 1) float32 in [0, 1]",
         "output": "(N, 7) float32 probabilities (softmax), FER-2013 label order",
         "preprocessing": PREPROCESSING,
+        "detection": BLAZEFACE,  # the face detector's postprocessing, read by Predictor and the page
         "inference": {"tta": args.tta},
         "parameters": model.count_params(),
         "recipe": recipe,
