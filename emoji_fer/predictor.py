@@ -58,7 +58,8 @@ class Predictor:
         self._detector = None
         self._detector_name = detector
         # A server calls the Predictor from several threads (photo, webcam and video
-        # events run side by side); dlib's detector must not be used concurrently.
+        # events run side by side); neither the detector (a LiteRT interpreter, or dlib)
+        # nor the classifier's interpreter may be used concurrently.
         self._lock = threading.Lock()
 
     @property

@@ -131,10 +131,11 @@ def _main_top(result):
 class PredictorPool:
     """Several Predictors of one model, so that a server's requests use several CPU cores.
 
-    One Predictor classifies one image at a time (a lock: dlib's detector and the LiteRT
-    interpreter keep per-call state), but its work (decoding, dlib's HOG detector,
-    OpenCV, LiteRT) runs outside Python's GIL: two Predictors in two threads got through
-    ../shared/samples/sample6.jpg in 74.5 ms a photo, one in 121.1 ms (2-core VM).
+    One Predictor classifies one image at a time (a lock: the face detector and the LiteRT
+    interpreter keep per-call state), but its work (decoding, the detector, OpenCV,
+    LiteRT) runs outside Python's GIL: two Predictors in two threads got through
+    ../shared/samples/sample6.jpg in 74.5 ms a photo, one in 121.1 ms (2-core VM, with
+    dlib's HOG detector, the default then).
 
     predictors: Predictors of the same model (`PredictorPool.load` makes them). The pool
     has what the demo uses of a Predictor: predict_rgb and predict_rgb_with_inputs (each
