@@ -1,9 +1,11 @@
 """Rotated-faces benchmark (issue 32, item 3; a script, not a test):
-python scripts/bench_rotation.py [--n 1200] [--mtcnn-n 350] [--detectors hog mtcnn] [--json]
+python scripts/bench_rotation.py [--n 1200] [--mtcnn-n 350] [--detectors blazeface hog mtcnn]
+                                 [--align] [--no-samples | --samples-only] [--json]
 
 FER-2013 PrivateTest faces, each placed into a larger canvas and rotated in-plane, run
-through the project's own pipeline (`Predictor.predict_rgb`: detect -> crop with the
-model's margin -> classify with its TTA and runtime). Per detector and angle it reports
+through the project's own pieces: the Predictor's detector (`detect_faces`), its crop
+(`emoji_fer.preprocessing.crop_face`, the model's margin) and its classifier
+(`predict_faces`: the model's TTA and runtime). Per detector and angle it reports
 
 - found: the share of faces found. A face counts as found when some detected box has
   its centre inside the rotated face square (the 160 px square the 48x48 crop was
@@ -12,14 +14,25 @@ model's margin -> classify with its TTA and runtime). Per detector and angle it 
   crop; MTCNN's is taller) while the centre of a real hit always lies on the face.
   The mean IoU of the matched box with the rotated square's axis-aligned bounding box
   is reported next to it, and `extra`, the detections whose centre lies outside it.
+  Of the boxes on the face, the largest is the face (as in the Predictor's order).
 - acc all: accuracy over all faces, a missed face counting as wrong.
-- acc found: accuracy over the faces found (the matched box's top-1).
-- aligned: empty. Face alignment (issue 32, item 2) does not exist yet; `--align`
-  raises NotImplementedError until it does, and its accuracy goes in that column.
+- acc found: accuracy over the faces found.
+- both without alignment (the crop of the detected box, eyes ignored) and, with
+  --align, with alignment ("aligned": the same detection's crop rotated so that its
+  detected eyes are level, `crop_face(..., eyes=...)`, which is what
+  `Predictor.predict` classifies for a detector that gives eyes). Same detections,
+  so the two differ by the alignment alone. HOG gives no eyes: no aligned figures
+  (the Predictor classifies its plain crop).
+- tilt error: the median absolute difference in degrees between the tilt of the
+  detected eye line and the canvas's angle, i.e. how far from level the aligned crop's
+  eyes are left, up to the faces' own tilt in FER-2013 (a few degrees).
 
-and one detector-free reference, "no detection": the classifier on each 48x48 crop
+and detector-free references: "no detection", the classifier on each 48x48 crop
 rotated in place (same angle, about the crop's centre, black corners), which is what
-the issue's 73.3 / 71.8 / 64.8 / 56.0 % figures (0, 10, 20, 30 degrees) measure.
+the issue's 73.3 / 71.8 / 64.8 / 56.0 % figures (0, 10, 20, 30 degrees) measure; with
+--align also "rotated back", the canvas cropped at the face's true place and rotated
+back by the known angle through the same `crop_face(..., eyes=...)`: alignment with
+a perfect detector, the upper bound of the aligned columns.
 
 The canvas (`make_canvas`): the 48x48 face upscaled (bilinear) to FACE_PX = 160 px, a
 size at which every detector here can find a face (HOG needs ~80 px; 160 px is a
@@ -36,12 +49,13 @@ PrivateTest's class counts (largest remainders), by a seeded permutation
 (--seed 0), so every run sees the same faces; --n 0 takes all 3,589.
 MTCNN costs ~0.1-0.2 s per canvas, so by default it runs on the first --mtcnn-n 350
 faces of the same subset, in class-interleaved order (all 18 disgust faces of the
-1,200 and about 55 of each other class), keeping a run of both detectors at about 10
-minutes on 2 cores; its table says n, and the JSON has the no-detection reference on
-those same faces.
+1,200 and about 55 of each other class); its table says n, and the output has the
+no-detection reference on those same faces.
 
 Also: faces found by each detector in ../shared/samples/*.jpg, and the median warm
-time of `Predictor.predict` per photo (file decoding included).
+time of `Predictor.predict` per photo (file decoding, detection, alignment when the
+detector gives eyes, classification). Time it alone (--samples-only under
+`flock /tmp/cpu.lock`); the accuracy part needs no lock.
 """
 
 import argparse
