@@ -315,7 +315,7 @@ def print_tables(result):
         print("| angle | no detection (crop rotated in place) |" + (" no detection, rotated back |" if back else ""))
         print("|---:|---:|" + ("---:|" if back else ""))
         for a in angles:
-            print(f"| {a:+d}° | {pct(result['no_detection'][str(a)])} |"
+            print(f"| {(f'{a:+d}°' if a else '0°')} | {pct(result['no_detection'][str(a)])} |"
                   + (f" {pct(back[str(a)])} |" if back else ""))
         print()
         print("| detector | angle | found | acc all | acc all, aligned | acc found | acc found, aligned "
