@@ -1,9 +1,11 @@
 """Rotated-faces benchmark (issue 32, item 3; a script, not a test):
-python scripts/bench_rotation.py [--n 1200] [--mtcnn-n 350] [--detectors hog mtcnn] [--json]
+python scripts/bench_rotation.py [--n 1200] [--mtcnn-n 350] [--detectors blazeface hog mtcnn]
+                                 [--align] [--no-samples | --samples-only] [--json]
 
 FER-2013 PrivateTest faces, each placed into a larger canvas and rotated in-plane, run
-through the project's own pipeline (`Predictor.predict_rgb`: detect -> crop with the
-model's margin -> classify with its TTA and runtime). Per detector and angle it reports
+through the project's own pieces: the Predictor's detector (`detect_faces`), its crop
+(`emoji_fer.preprocessing.crop_face`, the model's margin) and its classifier
+(`predict_faces`: the model's TTA and runtime). Per detector and angle it reports
 
 - found: the share of faces found. A face counts as found when some detected box has
   its centre inside the rotated face square (the 160 px square the 48x48 crop was
@@ -12,14 +14,25 @@ model's margin -> classify with its TTA and runtime). Per detector and angle it 
   crop; MTCNN's is taller) while the centre of a real hit always lies on the face.
   The mean IoU of the matched box with the rotated square's axis-aligned bounding box
   is reported next to it, and `extra`, the detections whose centre lies outside it.
+  Of the boxes on the face, the largest is the face (as in the Predictor's order).
 - acc all: accuracy over all faces, a missed face counting as wrong.
-- acc found: accuracy over the faces found (the matched box's top-1).
-- aligned: empty. Face alignment (issue 32, item 2) does not exist yet; `--align`
-  raises NotImplementedError until it does, and its accuracy goes in that column.
+- acc found: accuracy over the faces found.
+- both without alignment (the crop of the detected box, eyes ignored) and, with
+  --align, with alignment ("aligned": the same detection's crop rotated so that its
+  detected eyes are level, `crop_face(..., eyes=...)`, which is what
+  `Predictor.predict` classifies for a detector that gives eyes). Same detections,
+  so the two differ by the alignment alone. HOG gives no eyes: no aligned figures
+  (the Predictor classifies its plain crop).
+- tilt error: the median absolute difference in degrees between the tilt of the
+  detected eye line and the canvas's angle, i.e. how far from level the aligned crop's
+  eyes are left, up to the faces' own tilt in FER-2013 (a few degrees).
 
-and one detector-free reference, "no detection": the classifier on each 48x48 crop
+and detector-free references: "no detection", the classifier on each 48x48 crop
 rotated in place (same angle, about the crop's centre, black corners), which is what
-the issue's 73.3 / 71.8 / 64.8 / 56.0 % figures (0, 10, 20, 30 degrees) measure.
+the issue's 73.3 / 71.8 / 64.8 / 56.0 % figures (0, 10, 20, 30 degrees) measure; with
+--align also "rotated back", the canvas cropped at the face's true place and rotated
+back by the known angle through the same `crop_face(..., eyes=...)`: alignment with
+a perfect detector, the upper bound of the aligned columns.
 
 The canvas (`make_canvas`): the 48x48 face upscaled (bilinear) to FACE_PX = 160 px, a
 size at which every detector here can find a face (HOG needs ~80 px; 160 px is a
@@ -36,16 +49,18 @@ PrivateTest's class counts (largest remainders), by a seeded permutation
 (--seed 0), so every run sees the same faces; --n 0 takes all 3,589.
 MTCNN costs ~0.1-0.2 s per canvas, so by default it runs on the first --mtcnn-n 350
 faces of the same subset, in class-interleaved order (all 18 disgust faces of the
-1,200 and about 55 of each other class), keeping a run of both detectors at about 10
-minutes on 2 cores; its table says n, and the JSON has the no-detection reference on
-those same faces.
+1,200 and about 55 of each other class); its table says n, and the output has the
+no-detection reference on those same faces.
 
 Also: faces found by each detector in ../shared/samples/*.jpg, and the median warm
-time of `Predictor.predict` per photo (file decoding included).
+time of `Predictor.predict` per photo (file decoding, detection, alignment when the
+detector gives eyes, classification). Time it alone (--samples-only under
+`flock /tmp/cpu.lock`); the accuracy part needs no lock.
 """
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -59,7 +74,8 @@ sys.path.insert(0, str(ROOT))  # run from a clone without installing
 
 from emoji_fer.detect import DETECTORS
 from emoji_fer.labels import LABELS
-from emoji_fer.preprocessing import scale
+from emoji_fer.predictor import _eyes, _gray
+from emoji_fer.preprocessing import crop_face, eye_line, scale
 
 SHARED = ROOT.parent / "shared"
 ANGLES = (0, 10, -10, 20, -20, 30, -30)  # degrees, counter-clockwise positive (as cv2.getRotationMatrix2D)
@@ -169,35 +185,101 @@ def no_detection(predictor, images, labels, angles):
     return out
 
 
+def tilt(face):
+    """The eye line's tilt in degrees, counter-clockwise positive as the canvas angles
+    (0 = level), of a detected face, or None when it has no eyes. Measured with the
+    library's own `eye_line`, the angle that `align_face` undoes."""
+    eyes = _eyes(face)
+    if eyes is None:
+        return None
+    cos, sin = eye_line(*eyes)
+    return -math.degrees(math.atan2(sin, cos))  # image y points down: CCW on screen is -y
+
+
 def run_detector(predictor, images, labels, angles, align=False):
     """Detect -> crop -> classify each face's canvas at each angle with `predictor`
     (a Predictor with a detector). images: (N, 48, 48) uint8; labels (N,) ints.
-    Returns {angle: {"n", "found", "acc_all", "acc_found", "iou", "extra", "aligned"}}:
-    found, acc_all, acc_found, iou (mean over found) as fractions; extra: detections
-    off the face, in total; aligned: None until alignment exists.
+
+    Each canvas is detected once; the largest box whose centre lies on the face is the
+    face (boxes come largest first). Its crop is classified without alignment
+    (`crop_face(gray, box)`, the eyes ignored) and, with align=True, with alignment
+    (`crop_face(gray, box, eyes=...)`: rotated so that the detected eyes are level, as
+    `Predictor.predict` does for a detector that gives eyes): same detections, so the
+    two accuracies differ only by the alignment. A detector without eyes (HOG, Haar)
+    has no aligned figures (None): the Predictor classifies its plain crop.
+
+    Returns {angle: {"n", "found", "acc_all", "acc_found", "aligned_all", "aligned",
+    "iou", "extra", "tilt_err"}}: found, acc_* (all = a missed face counts as wrong,
+    found = over the found faces), aligned_* likewise with alignment, iou (mean over
+    found) as fractions; extra: detections off the face, in total; tilt_err: median
+    absolute difference in degrees between the measured eye-line tilt and the canvas's
+    angle (None without eyes). Raises ValueError for no faces.
     """
-    if align:
-        raise NotImplementedError("face alignment is issue 32's item 2 and not implemented yet; "
-                                  "run without --align")
     if len(images) == 0:
         raise ValueError("no faces to run (n = 0 after the subset)")
+    prep = predictor.preprocessing
     out = {}
     for angle in angles:
-        found = correct = extra = 0
-        ious = []
+        extra = 0
+        ious, plain, aligned, hit_labels, tilt_errs = [], [], [], [], []
         for face, label in zip(images, labels):
             rgb, region = make_canvas(face, angle)
-            faces = predictor.predict_rgb(rgb, top_k=1)["faces"]
+            faces = predictor.detector.detect_faces(rgb)
             hits = [f for f in faces if box_in_region(f["box"], region)]
             extra += len(faces) - len(hits)
-            if hits:  # faces come largest first: the largest box on the face is the one classified
-                found += 1
-                ious.append(iou_aabb(hits[0]["box"], region))
-                correct += int(LABELS.index(hits[0]["top"][0]["label"]) == label)
-        n = len(images)
-        out[angle] = {"n": n, "found": found / n, "acc_all": correct / n,
-                      "acc_found": correct / found if found else None,
-                      "iou": float(np.mean(ious)) if ious else None, "extra": extra, "aligned": None}
+            if not hits:
+                continue
+            hit = hits[0]
+            gray = _gray(rgb)  # as the Predictor converts (the canvas is gray: exactly its pixels)
+            ious.append(iou_aabb(hit["box"], region))
+            hit_labels.append(label)
+            plain.append(crop_face(gray, hit["box"], prep))
+            measured = tilt(hit)
+            if measured is not None:
+                tilt_errs.append(abs(measured - angle))
+            if align:
+                aligned.append(crop_face(gray, hit["box"], prep, eyes=_eyes(hit)))
+        n, found = len(images), len(plain)
+        hit_labels = np.asarray(hit_labels, np.int64)
+
+        def correct(crops):
+            return int((predictor.predict_faces(np.stack(crops)).argmax(1) == hit_labels).sum()) if crops else 0
+
+        right = correct(plain)
+        with_eyes = align and bool(tilt_errs)
+        right_aligned = correct(aligned) if with_eyes else None
+        out[angle] = {"n": n, "found": found / n, "acc_all": right / n,
+                      "acc_found": right / found if found else None,
+                      "aligned_all": right_aligned / n if with_eyes else None,
+                      "aligned": right_aligned / found if with_eyes and found else None,
+                      "iou": float(np.mean(ious)) if ious else None, "extra": extra,
+                      "tilt_err": float(np.median(tilt_errs)) if tilt_errs else None}
+    return out
+
+
+# The face's own box in the canvas for `rotated_back`: ORACLE_BOX_PX widened by the
+# model's 0.15 margin on each side is 124 + 2 * 19 = 162 px, the 160 px face square and
+# one replicated pixel around it (no box size widens to exactly 160).
+ORACLE_BOX_PX = 124
+
+
+def rotated_back(predictor, images, labels, angles):
+    """{angle: accuracy} of the classifier on each face's canvas cropped at the face's
+    true place and rotated back by the known angle with the library's `crop_face(...,
+    eyes=...)` (eyes placed 40 px apart on the rotated eye line): alignment with a
+    perfect detector and perfect eyes, the upper bound of detect -> align -> classify.
+    What it loses against the upright crop is the resampling (canvas 160 px, rotation,
+    48 px). images: (N, 48, 48) uint8; labels: (N,) ints. Batched per angle."""
+    prep = predictor.preprocessing
+    centre = CANVAS_PX / 2
+    box = [round(centre - ORACLE_BOX_PX / 2)] * 2 + [ORACLE_BOX_PX] * 2
+    out = {}
+    for angle in angles:
+        rad = math.radians(angle)
+        dx, dy = 20 * math.cos(rad), -20 * math.sin(rad)  # CCW on screen, image y down
+        eyes = ((centre - dx, centre - dy), (centre + dx, centre + dy))
+        crops = np.stack([crop_face(_gray(make_canvas(face, angle)[0]), box, prep, eyes=eyes) for face in images])
+        out[angle] = float((predictor.predict_faces(crops).argmax(1) == labels).mean())
     return out
 
 
@@ -226,23 +308,34 @@ def pct(x):
 
 def print_tables(result):
     angles = result["angles"]
-    print(f"FER-2013 PrivateTest, n = {result['n']} (stratified, seed {result['seed']}); "
-          f"face {FACE_PX} px in a {CANVAS_PX}x{CANVAS_PX} canvas, rotated about its centre\n")
-    print("| angle | no detection (crop rotated in place) |"
-          + "".join(f" {d}: found | {d}: acc all | {d}: acc found | {d}: aligned |" for d in result["detectors"]))
-    print("|---:|---:|" + "---:|---:|---:|---:|" * len(result["detectors"]))
-    for a in angles:
-        cells = [f"{a:+d}°" if a else "0°", pct(result["no_detection"][str(a)])]
+    if angles:
+        print(f"FER-2013 PrivateTest, n = {result['n']} (stratified, seed {result['seed']}); "
+              f"face {FACE_PX} px in a {CANVAS_PX}x{CANVAS_PX} canvas, rotated about its centre\n")
+        back = result.get("rotated_back")
+        print("| angle | no detection (crop rotated in place) |" + (" no detection, rotated back |" if back else ""))
+        print("|---:|---:|" + ("---:|" if back else ""))
+        for a in angles:
+            print(f"| {(f'{a:+d}°' if a else '0°')} | {pct(result['no_detection'][str(a)])} |"
+                  + (f" {pct(back[str(a)])} |" if back else ""))
+        print()
+        print("| detector | angle | found | acc all | acc all, aligned | acc found | acc found, aligned "
+              "| eye tilt error (median °) | mean IoU | off-face detections |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for d, per in result["detectors"].items():
-            r = per["angles"][str(a)]
-            cells += [pct(r["found"]), pct(r["acc_all"]), pct(r["acc_found"]), pct(r["aligned"])]
-        print("| " + " | ".join(cells) + " |")
-    print()
-    for d, per in result["detectors"].items():
-        ious = ", ".join(f"{a}: {per['angles'][str(a)]['iou'] or 0:.2f}" for a in angles)
-        extras = sum(per["angles"][str(a)]["extra"] for a in angles)
-        print(f"{d}: n = {per['n']}, {per['seconds']:.0f} s; mean IoU of the matched box with the rotated face's "
-              f"bounding box per angle: {ious}; detections off the face: {extras}")
+            for a in angles:
+                r = per["angles"][str(a)]
+                cells = [d, (f"{a:+d}°" if a else "0°"), pct(r["found"]), pct(r["acc_all"]), pct(r["aligned_all"]),
+                         pct(r["acc_found"]), pct(r["aligned"]),
+                         "-" if r["tilt_err"] is None else f"{r['tilt_err']:.1f}",
+                         "-" if r["iou"] is None else f"{r['iou']:.2f}", str(r["extra"])]
+                print("| " + " | ".join(cells) + " |")
+        print()
+        for d, per in result["detectors"].items():
+            line = f"{d}: n = {per['n']}, {per['seconds']:.0f} s"
+            if "no_detection_same_faces" in per:
+                line += ("; no detection on the same faces: "
+                         + ", ".join(f"{a:+d}° {pct(per['no_detection_same_faces'][str(a)])}" for a in angles))
+            print(line)
     if result["samples"]:
         names = [r["photo"] for r in next(iter(result["samples"].values()))]
         print("\n| detector | " + " | ".join(n.removesuffix(".jpg") for n in names) + " | median ms per photo |")
@@ -262,12 +355,16 @@ def parse_args(argv=None):
                         help="faces for MTCNN (the first of the same subset; 0 = as --n): it is ~10x HOG's time")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--angles", type=int, nargs="+", default=list(ANGLES), help="degrees, CCW positive")
-    parser.add_argument("--detectors", nargs="+", default=["hog"], help=f"any of {', '.join(DETECTORS)}")
-    parser.add_argument("--align", action="store_true", help="not implemented yet (issue 32, item 2)")
+    parser.add_argument("--detectors", nargs="+", default=["blazeface", "hog"], help=f"any of {', '.join(DETECTORS)}")
+    parser.add_argument("--align", action="store_true",
+                        help="also classify each found face's crop aligned on its detected eyes (same detections), "
+                             "and the no-detection crop rotated back by the known angle")
     parser.add_argument("--data-dir", type=Path, default=SHARED / "fer2013")
     parser.add_argument("--samples", type=Path, default=SHARED / "samples")
     parser.add_argument("--runs", type=int, default=5, help="timed predict calls per sample photo")
     parser.add_argument("--no-samples", action="store_true")
+    parser.add_argument("--samples-only", action="store_true",
+                        help="only the sample photos (faces and times; run it under flock /tmp/cpu.lock)")
     parser.add_argument("--model")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     args = parser.parse_args(argv)
@@ -281,8 +378,8 @@ def parse_args(argv=None):
         parser.error("--n and --mtcnn-n must be >= 0 (0 = all)")
     if args.runs < 1:
         parser.error("--runs must be >= 1")
-    if args.align:
-        parser.error("--align: face alignment is issue 32's item 2 and not implemented yet")
+    if args.samples_only and args.no_samples:
+        parser.error("--samples-only and --no-samples exclude each other")
     return args
 
 
@@ -304,25 +401,30 @@ def main(argv=None):
     from emoji_fer.fer2013 import load_fer2013
     from emoji_fer.predictor import Predictor
 
-    images, labels = load_fer2013(args.data_dir, splits=("PrivateTest",))["PrivateTest"]
-    order = subset_order(labels, args.n, args.seed)
-    images, labels = images[order], labels[order]
-    angles = list(dict.fromkeys(args.angles))
     reference = Predictor(args.model, detector=None)
-    result = {"n": len(order), "seed": args.seed, "angles": angles, "face_px": FACE_PX, "canvas_px": CANVAS_PX,
-              "runtime": reference.runtime, "tta": reference.tta,
-              "no_detection": {str(a): v for a, v in no_detection(reference, images, labels, angles).items()},
-              "detectors": {}, "samples": {}}
+    result = {"n": 0, "seed": args.seed, "angles": [], "face_px": FACE_PX, "canvas_px": CANVAS_PX,
+              "runtime": reference.runtime, "tta": reference.tta, "align": args.align,
+              "no_detection": {}, "detectors": {}, "samples": {}}
+    if not args.samples_only:
+        images, labels = load_fer2013(args.data_dir, splits=("PrivateTest",))["PrivateTest"]
+        order = subset_order(labels, args.n, args.seed)
+        images, labels = images[order], labels[order]
+        angles = list(dict.fromkeys(args.angles))
+        result.update(n=len(order), angles=angles, no_detection={
+            str(a): v for a, v in no_detection(reference, images, labels, angles).items()})
+        if args.align:
+            result["rotated_back"] = {str(a): v for a, v in rotated_back(reference, images, labels, angles).items()}
     for d in args.detectors:
-        n = len(order) if d != "mtcnn" or args.mtcnn_n == 0 else min(args.mtcnn_n, len(order))
         predictor = Predictor(args.model, detector=d)
-        start = time.perf_counter()
-        per = run_detector(predictor, images[:n], labels[:n], angles)
-        result["detectors"][d] = {"n": n, "seconds": time.perf_counter() - start,
-                                  "angles": {str(a): v for a, v in per.items()}}
-        if d == "mtcnn" and n < len(order):
-            result["detectors"][d]["no_detection_same_faces"] = {
-                str(a): v for a, v in no_detection(reference, images[:n], labels[:n], angles).items()}
+        if not args.samples_only:
+            n = len(order) if d != "mtcnn" or args.mtcnn_n == 0 else min(args.mtcnn_n, len(order))
+            start = time.perf_counter()
+            per = run_detector(predictor, images[:n], labels[:n], angles, align=args.align)
+            result["detectors"][d] = {"n": n, "seconds": time.perf_counter() - start,
+                                      "angles": {str(a): v for a, v in per.items()}}
+            if n < len(order):
+                result["detectors"][d]["no_detection_same_faces"] = {
+                    str(a): v for a, v in no_detection(reference, images[:n], labels[:n], angles).items()}
         if not args.no_samples:
             result["samples"][d] = samples_rows(predictor, args.samples, args.runs)
     if args.json:
