@@ -127,6 +127,13 @@ class _Haar:
         return [_face(list(map(int, b))) for b in found]
 
 
+def eyes_of(face):
+    """(right eye, left eye) [x, y] of a `detect_faces` face, or None when the detector
+    gives no eyes (HOG, Haar): what crop_face's `eyes` takes."""
+    points = face.get("keypoints") or {}
+    return (points["right_eye"], points["left_eye"]) if "right_eye" in points and "left_eye" in points else None
+
+
 def _face(box, score=None, keypoints=None):
     return {"box": box, "score": score, "keypoints": keypoints}
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from emoji_fer.detect import DEFAULT_DETECTOR
+from emoji_fer.detect import DEFAULT_DETECTOR, eyes_of
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
 from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, model_tta, read_metadata, sha256,
                                    shipped_model)
-from emoji_fer.preprocessing import crop_face, to_input
+from emoji_fer.preprocessing import crop_face, to_gray, to_input
 from emoji_fer.runtime import load_classifier
 
 # px: an image this small is taken as one face crop (a FER-2013-style headshot), without
@@ -166,8 +166,8 @@ class Predictor:
             batch = to_input(_pil(rgb), self.preprocessing)[None]
             found = [{"box": [0, 0, width, height], "keypoints": None}]
         elif found:
-            gray = _gray(rgb)
-            batch = np.stack([crop_face(gray, f["box"], self.preprocessing, eyes=_eyes(f)) for f in found])
+            gray = to_gray(rgb)
+            batch = np.stack([crop_face(gray, f["box"], self.preprocessing, eyes=eyes_of(f)) for f in found])
         else:
             result = {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
             return result, np.zeros((0, *self.input_shape), np.float32)
@@ -189,16 +189,6 @@ class Predictor:
         if found["keypoints"]:
             face["keypoints"] = {name: [x * factor, y * factor] for name, (x, y) in found["keypoints"].items()}
         return face
-
-
-def _eyes(face):
-    """(right eye, left eye) of a detected face, or None when the detector gives no eyes."""
-    points = face["keypoints"] or {}
-    return (points["right_eye"], points["left_eye"]) if "right_eye" in points and "left_eye" in points else None
-
-
-def _gray(rgb):
-    return np.asarray(_pil(rgb).convert("L"))
 
 
 def _pil(rgb):

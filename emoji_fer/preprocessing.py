@@ -47,6 +47,11 @@ def expand_box(box, image_width, image_height, margin):
     return [x0, y0, max(1, x1 - x0), max(1, y1 - y0)]
 
 
+def to_gray(rgb):
+    """(H, W, 3) uint8 RGB -> (H, W) uint8 luma, as PIL convert('L') (the "grayscale" entry)."""
+    return np.asarray(Image.fromarray(rgb).convert("L"))
+
+
 def crop_face(gray, box, prep=PREPROCESSING, eyes=None):
     """Cut one face out of a grayscale image and turn it into model input.
 

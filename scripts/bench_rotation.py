@@ -72,10 +72,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a clone without installing
 
-from emoji_fer.detect import DETECTORS
+from emoji_fer.detect import DETECTORS, eyes_of
 from emoji_fer.labels import LABELS
-from emoji_fer.predictor import _eyes, _gray
-from emoji_fer.preprocessing import crop_face, eye_line, scale
+from emoji_fer.preprocessing import crop_face, eye_line, scale, to_gray
 
 SHARED = ROOT.parent / "shared"
 ANGLES = (0, 10, -10, 20, -20, 30, -30)  # degrees, counter-clockwise positive (as cv2.getRotationMatrix2D)
@@ -189,7 +188,7 @@ def tilt(face):
     """The eye line's tilt in degrees, counter-clockwise positive as the canvas angles
     (0 = level), of a detected face, or None when it has no eyes. Measured with the
     library's own `eye_line`, the angle that `align_face` undoes."""
-    eyes = _eyes(face)
+    eyes = eyes_of(face)
     if eyes is None:
         return None
     cos, sin = eye_line(*eyes)
@@ -230,7 +229,7 @@ def run_detector(predictor, images, labels, angles, align=False):
             if not hits:
                 continue
             hit = hits[0]
-            gray = _gray(rgb)  # as the Predictor converts (the canvas is gray: exactly its pixels)
+            gray = to_gray(rgb)  # as the Predictor converts (the canvas is gray: exactly its pixels)
             ious.append(iou_aabb(hit["box"], region))
             hit_labels.append(label)
             plain.append(crop_face(gray, hit["box"], prep))
@@ -238,7 +237,7 @@ def run_detector(predictor, images, labels, angles, align=False):
             if measured is not None:
                 tilt_errs.append(abs(measured - angle))
             if align:
-                aligned.append(crop_face(gray, hit["box"], prep, eyes=_eyes(hit)))
+                aligned.append(crop_face(gray, hit["box"], prep, eyes=eyes_of(hit)))
         n, found = len(images), len(plain)
         hit_labels = np.asarray(hit_labels, np.int64)
 
@@ -278,7 +277,7 @@ def rotated_back(predictor, images, labels, angles):
         rad = math.radians(angle)
         dx, dy = 20 * math.cos(rad), -20 * math.sin(rad)  # CCW on screen, image y down
         eyes = ((centre - dx, centre - dy), (centre + dx, centre + dy))
-        crops = np.stack([crop_face(_gray(make_canvas(face, angle)[0]), box, prep, eyes=eyes) for face in images])
+        crops = np.stack([crop_face(to_gray(make_canvas(face, angle)[0]), box, prep, eyes=eyes) for face in images])
         out[angle] = float((predictor.predict_faces(crops).argmax(1) == labels).mean())
     return out
 

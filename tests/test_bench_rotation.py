@@ -53,11 +53,11 @@ def blazeface_result(blazeface_predictor, subset):
 
 def found_face(predictor, face, angle):
     """(gray canvas, the detection on the face) of one face's canvas at `angle`, or None."""
-    from emoji_fer.predictor import _gray
+    from emoji_fer.preprocessing import to_gray
 
     rgb, region = bench.make_canvas(face, angle)
     hits = [f for f in predictor.detector.detect_faces(rgb) if bench.box_in_region(f["box"], region)]
-    return (_gray(rgb), hits[0]) if hits else None
+    return (to_gray(rgb), hits[0]) if hits else None
 
 
 def test_every_canvas_has_exactly_one_face_region(subset, hog_predictor):
@@ -130,7 +130,7 @@ def test_blazeface_alignment_undoes_the_tilt(blazeface_result):
 
 
 def test_aligned_crop_is_what_the_predictor_classifies(blazeface_predictor, subset):
-    from emoji_fer.predictor import _eyes
+    from emoji_fer.detect import eyes_of
     from emoji_fer.preprocessing import crop_face
 
     images, _ = subset
@@ -139,16 +139,16 @@ def test_aligned_crop_is_what_the_predictor_classifies(blazeface_predictor, subs
         rgb = np.repeat(gray[..., None], 3, axis=2)
         result, inputs = blazeface_predictor.predict_rgb_with_inputs(rgb)
         assert result["faces"][0]["box"] == hit["box"]
-        assert np.array_equal(inputs[0], crop_face(gray, hit["box"], blazeface_predictor.preprocessing, eyes=_eyes(hit)))
+        assert np.array_equal(inputs[0], crop_face(gray, hit["box"], blazeface_predictor.preprocessing, eyes=eyes_of(hit)))
 
 
-def test_aligned_crops_have_level_eyes(blazeface_predictor, subset):
+def test_aligned_crops_have_leveleyes_of(blazeface_predictor, subset):
     """Re-detect the eyes on the aligned crop itself (at its full size, in a canvas that
     continues its border): they must be about level, where the tilted canvas's were at
     about 30 degrees. Measured: median |tilt| 3.4 degrees at +30, 2.7 at -30 (max 19)."""
     import cv2
 
-    from emoji_fer.predictor import _eyes
+    from emoji_fer.detect import eyes_of
     from emoji_fer.preprocessing import align_face
 
     images, _ = subset
@@ -159,7 +159,7 @@ def test_aligned_crops_have_level_eyes(blazeface_predictor, subset):
             if found is None:
                 continue
             gray, hit = found
-            crop = align_face(gray, hit["box"], _eyes(hit), blazeface_predictor.preprocessing["face_margin"])
+            crop = align_face(gray, hit["box"], eyes_of(hit), blazeface_predictor.preprocessing["face_margin"])
             pad = (bench.CANVAS_PX - max(crop.shape)) // 2
             canvas = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
             again = blazeface_predictor.detector.detect_faces(np.repeat(canvas[..., None], 3, axis=2))
