@@ -6,6 +6,7 @@ Needs `pip install playwright` (the Python package only: the browser is Debian's
 exceptions fail the test that caused them; none is ignored.
 """
 
+import base64
 import csv
 import io
 import subprocess
@@ -310,6 +311,106 @@ def test_preprocessing_matches_pillow(tmp_path):
     assert len(got) == len(expected)
     for i, (js, py) in enumerate(zip(got, expected)):
         np.testing.assert_array_equal(np.float32(js), py, err_msg=f"case {i}: {cases[i]['box']}")
+
+
+NODE_ALIGN = """
+import { readFileSync } from 'node:fs';
+import { cropAligned, letterbox } from '%s';
+const { prep, size, images } = JSON.parse(readFileSync(process.argv[1], 'utf8'));
+const out = images.map((im) => {
+  const rgb = readFileSync(im.file);
+  const rgba = new Uint8Array(im.width * im.height * 4);
+  for (let i = 0; i < im.width * im.height; i += 1) rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4);
+  const crops = im.faces.map((f) => Array.from(cropAligned(rgba, im.width, im.height, f.box, prep, f.eyes)));
+  if (!im.letterbox) return { crops };
+  const { pixels, ...geometry } = letterbox(rgba, im.width, im.height, size);
+  return { crops, letterbox: Buffer.from(pixels).toString('base64'), geometry };
+});
+console.log(JSON.stringify(out));
+"""
+ALIGN_ANGLES = (0, 10, -10, 30, -30)  # degrees: the eye line turned about its midpoint
+LETTERBOX_PHOTOS = ("justin.jpg", "sample1.jpg", "sample6.jpg", "no-faces.jpg")  # down- and upscaled
+
+
+def turned(eyes, degrees):
+    """Eyes ((x, y) right, (x, y) left) turned about their midpoint by `degrees`."""
+    (rx, ry), (lx, ly) = eyes
+    mx, my, t = (rx + lx) / 2, (ry + ly) / 2, np.radians(degrees)
+    c, s = np.cos(t), np.sin(t)
+    return [[float(mx + (x - mx) * c - (y - my) * s), float(my + (x - mx) * s + (y - my) * c)]
+            for x, y in ((rx, ry), (lx, ly))]
+
+
+def test_alignment_and_letterbox_match_python(tmp_path, samples):
+    """js/preprocess.js, run by Node, against emoji_fer.preprocessing and emoji_fer.blazeface:
+    - aligned crops (cropAligned = crop_face(..., eyes=...)) of every face that Python's
+      BlazeFace finds in the sample photos, with its eyes and with them turned by +-10 and
+      +-30 degrees; faces at the image's edges; vertical and coincident eyes; random
+      images: the same float32 values;
+    - the detector's photo input (letterbox) equals blazeface.letterbox, pixel for pixel."""
+    import json
+
+    from PIL import Image
+
+    from emoji_fer.blazeface import BLAZEFACE, letterbox
+    from emoji_fer.detect import FaceDetector
+    from emoji_fer.preprocessing import PREPROCESSING, crop_face
+
+    node_or_skip()
+    detector = FaceDetector("blazeface")
+    images, expected = [], []
+    rng = np.random.default_rng(2)
+    photos = ["justin.jpg", *(f"sample{i}.jpg" for i in range(1, 7)), "no-faces.jpg"]
+    randoms = [rng.integers(0, 256, (int(h), int(w), 3), dtype=np.uint8) for w, h in rng.integers(30, 300, (6, 2))]
+    for name, rgb in [*((n, np.asarray(Image.open(samples / n).convert("RGB"))) for n in photos),
+                      *((f"random{i}", rgb) for i, rgb in enumerate(randoms))]:
+        height, width = rgb.shape[:2]
+        faces = []
+        for face in detector.detect_faces(rgb) if not name.startswith("random") else []:
+            points = face["keypoints"]
+            eyes = (points["right_eye"], points["left_eye"])
+            faces += [{"box": face["box"], "eyes": turned(eyes, a)} for a in ALIGN_ANGLES]
+        # Faces cut by the image's edges (the rotated box samples outside: edge pixels repeat).
+        w, h = max(8, width // 3), max(8, height // 3)
+        for box in ([0, 0, w, h], [width - w, height - h, w, h], [-w // 4, height // 3, w, h]):
+            for a in (0, 30, -30):
+                faces.append({"box": box, "eyes": turned([[box[0] + w / 3, box[1] + h / 3],
+                                                          [box[0] + 2 * w / 3, box[1] + h / 3]], a)})
+        cx, cy = width / 2, height / 2
+        faces.append({"box": [int(cx) - w // 2, int(cy) - h // 2, w, h], "eyes": [[cx, cy - 10], [cx, cy + 10]]})  # vertical
+        faces.append({"box": [int(cx) - w // 2, int(cy) - h // 2, w, h], "eyes": [[cx, cy], [cx, cy]]})  # coincident
+        if name.startswith("random"):  # random boxes and eyes anywhere, some outside the image
+            for _ in range(5):
+                bw, bh = (int(v) for v in rng.integers(8, min(width, height), 2))
+                box = [int(rng.integers(-bw // 3, width - bw // 2)), int(rng.integers(-bh // 3, height - bh // 2)), bw, bh]
+                faces.append({"box": box, "eyes": rng.uniform(-20, max(width, height) + 20, (2, 2)).tolist()})
+        gray = np.asarray(Image.fromarray(rgb).convert("L"))
+        expected.append({"crops": [crop_face(gray, f["box"], PREPROCESSING, eyes=f["eyes"]).ravel() for f in faces],
+                         "letterbox": letterbox(rgb) if name in LETTERBOX_PHOTOS else None})
+        (tmp_path / f"{name}.rgb").write_bytes(rgb.tobytes())
+        images.append({"name": name, "file": str(tmp_path / f"{name}.rgb"), "width": width, "height": height,
+                       "faces": faces, "letterbox": name in LETTERBOX_PHOTOS})
+    data = tmp_path / "align.json"
+    data.write_text(json.dumps({"prep": PREPROCESSING, "size": BLAZEFACE["input_size"], "images": images}))
+    script = NODE_ALIGN % (WEB / "js" / "preprocess.js").as_uri()
+    run = subprocess.run(["node", "--input-type=module", "-e", script, str(data)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    assert len(got) == len(images)
+    crops = 0
+    for image, js, py in zip(images, got, expected):
+        assert len(js["crops"]) == len(py["crops"]) == len(image["faces"])
+        for face, a, b in zip(image["faces"], js["crops"], py["crops"]):
+            np.testing.assert_array_equal(np.float32(a), b, err_msg=f"{image['name']}: {face}")
+            crops += 1
+        if py["letterbox"] is not None:
+            canvas, (sx, sy, dx, dy) = py["letterbox"]
+            pixels = np.frombuffer(base64.b64decode(js["letterbox"]), np.uint8).reshape(canvas.shape)
+            np.testing.assert_array_equal(pixels, canvas, err_msg=image["name"])
+            geometry = js["geometry"]
+            assert (geometry["scaleX"], geometry["scaleY"], geometry["dx"], geometry["dy"]) == (sx, sy, dx, dy)
+    print(f"\n{crops} aligned crops and {len(LETTERBOX_PHOTOS)} letterboxes identical to Python's")
 
 
 # ---------- the expression timeline (web_tfjs/js/timeline.js, timeline-panel.js) ----------
