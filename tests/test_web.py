@@ -22,14 +22,16 @@ from tests.conftest import need
 
 FIRST_RESULT_S = 15  # the issue: a face box and a top-3 list within 15 s of opening the page
 PARITY_FRAMES = 15  # woman2.mp4 frames compared with the Python pipeline
-# Top-1 agreement with the Python pipeline (dlib HOG boxes, the model's TTA).
-# With the page's own detector (BlazeFace; its boxes differ from dlib's by ~10 px, which
-# moves the 48x48 crop) measured 11/15 on these frames for the shipped wide model (12/15
-# for the previous one); "most frames" is the issue's bar, so the threshold is a clear
-# majority. On Python's own boxes only the preprocessing and the converted model can
-# differ: 15/15, the largest probability difference a median 0.0074 (max 0.019) from
-# LiteRT's (int8 weights there, float16/uint8 here).
-MIN_AGREEMENT_OWN_BOXES = 0.6
+# Top-1 agreement with the Python pipeline (the model's TTA). Since issue 32 both sides
+# run the same detector (BlazeFace, the same weights; Python in LiteRT) on the same
+# letterboxed pixels and align the crop by its eyes identically, so the page's own faces
+# are Python's (tests/test_web_detect.py: boxes equal on every sample photo): only the
+# converted model differs. Measured: 15/15 with the page's own faces (the same main box
+# on every frame) and with Python's box and eyes; the largest probability difference a
+# median 0.0054 (max 0.0092) from LiteRT's (int8 weights there, float16/uint8 here).
+# Before issue 32 (dlib's boxes in Python) the page's own detector agreed on 11/15.
+MAX_BOX_DIFF = 1  # px, the page's main box vs Python's
+MIN_AGREEMENT_OWN_BOXES = 0.9
 MIN_AGREEMENT_SAME_BOXES = 0.9
 MAX_PROB_DIFF_SAME_BOXES = 0.02  # median; float16/uint8 weights in the browser vs int8 LiteRT in Python
 
@@ -173,7 +175,7 @@ def test_predictions_match_python_on_frames(plain, site, samples, predictor, tmp
     import cv2
 
     page = plain.open(site)
-    own, same, diffs = [], [], []
+    own, same, diffs, boxes = [], [], [], []
     step = 464 // PARITY_FRAMES  # woman2.mp4 has 464 frames
     for index, bgr in video_frames(samples / "woman2.mp4", every=step, limit=PARITY_FRAMES):
         path = tmp_path / f"frame{index:03d}.png"  # PNG: the browser decodes the exact pixels
@@ -182,16 +184,20 @@ def test_predictions_match_python_on_frames(plain, site, samples, predictor, tmp
         assert expected, f"Python finds no face in frame {index}"
         got = upload(page, path)["faces"]
         own.append(bool(got) and got[0]["top"][0]["label"] == expected[0]["top"][0]["label"])
-        # The same boxes as Python: only preprocessing and the converted model can differ.
-        boxed = page.evaluate("""box => window.emojiFer.engine.analyze(
-            document.getElementById('photo').getContext('2d'), {boxes: [box]})""", expected[0]["box"])
+        boxes.append(max(abs(a - b) for a, b in zip(got[0]["box"], expected[0]["box"])) if got else np.inf)
+        # Python's box and eyes: only the converted model can differ.
+        boxed = page.evaluate("""face => window.emojiFer.engine.analyze(
+            document.getElementById('photo').getContext('2d'), {faces: [face]})""",
+                              {"box": expected[0]["box"], "keypoints": expected[0]["keypoints"]})
         face = boxed["faces"][0]
         assert face["box"] == expected[0]["box"]
         same.append(face["top"][0]["label"] == expected[0]["top"][0]["label"])
         diffs.append(max(abs(face["scores"][k] - p) for k, p in expected[0]["scores"].items()))
-    print(f"\ntop-1 agreement with Python on {len(own)} frames: own detector {np.mean(own):.0%}, "
+    print(f"\ntop-1 agreement with Python on {len(own)} frames: own detector {np.mean(own):.0%} (main box "
+          f"within {np.max(boxes)} px), "
           f"Python's boxes {np.mean(same):.0%}; max |p - p_python| median {np.median(diffs):.4f}, "
           f"max {np.max(diffs):.4f}")
+    assert np.max(boxes) <= MAX_BOX_DIFF
     assert np.mean(own) >= MIN_AGREEMENT_OWN_BOXES
     assert np.mean(same) >= MIN_AGREEMENT_SAME_BOXES
     assert np.median(diffs) <= MAX_PROB_DIFF_SAME_BOXES

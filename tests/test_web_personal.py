@@ -40,7 +40,7 @@ CONFIRM_FACES = """() => {
     const { engine, personal, result } = window.emojiFer;
     const ctx = document.getElementById('photo').getContext('2d');
     const image = ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height);
-    const inputs = engine.crops(image, result.faces.map((f) => f.box));
+    const inputs = engine.crops(image, result.faces); // aligned by each face's eyes, as the panel's own
     result.faces.forEach((f, i) => personal.add(f.top[0].label, inputs[i]));
     return result.faces.map((f) => f.top[0].label);
 }"""
@@ -58,7 +58,7 @@ def own_face_scores(page, path):
     return page.evaluate("""async () => {
         const { engine, live, result } = window.emojiFer;
         const ctx = document.getElementById('photo').getContext('2d');
-        const [input] = engine.crops(ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height), [result.faces[0].box]);
+        const [input] = engine.crops(ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height), [result.faces[0]]);
         const views = Array.from({ length: engine.classifier.views }, (_, k) => k);
         const [probs] = await live.classifier.classifyViews([input], [views], [true]);
         const { meanOfViews } = await import('./js/classifier.js');

@@ -161,21 +161,39 @@ export function eyeLine(rightEye, leftEye) {
 }
 
 // The output grid of align_face for a box [x, y, w, h] (ints, before the margin): its
-// size, the box centre, and source position (sx, sy) of output pixel (i, j), as numpy
-// computes them: u = (j + 0.5) - outW / 2, sx = cx + u * cos - v * sin - 0.5.
+// size and the source position of output pixel (i, j), as numpy computes it:
+// u = (j + 0.5) - outW / 2, v = (i + 0.5) - outH / 2,
+// sx = ((cx + u * cos) - v * sin) - 0.5, sy = ((cy + u * sin) + v * cos) - 0.5.
+// The terms of one column or row are computed once (the same values, so the same bits).
 function alignGrid([x, y, w, h], eyes, margin) {
   const [cos, sin] = eyeLine(eyes[0], eyes[1]);
   const outW = w + 2 * roundHalfEven(w * margin);
   const outH = h + 2 * roundHalfEven(h * margin);
   const cx = x + w / 2;
   const cy = y + h / 2;
-  const u = (j) => j + 0.5 - outW / 2;
-  const v = (i) => i + 0.5 - outH / 2;
+  const colX = new Float64Array(outW); // cx + u * cos
+  const colY = new Float64Array(outW); // cy + u * sin
+  for (let j = 0; j < outW; j += 1) {
+    const u = j + 0.5 - outW / 2;
+    colX[j] = cx + u * cos;
+    colY[j] = cy + u * sin;
+  }
+  const rowX = new Float64Array(outH); // v * sin
+  const rowY = new Float64Array(outH); // v * cos
+  for (let i = 0; i < outH; i += 1) {
+    const v = i + 0.5 - outH / 2;
+    rowX[i] = v * sin;
+    rowY[i] = v * cos;
+  }
   return {
     outW,
     outH,
-    sx: (i, j) => cx + u(j) * cos - v(i) * sin - 0.5,
-    sy: (i, j) => cy + u(j) * sin + v(i) * cos - 0.5,
+    sx: (i, j) => colX[j] - rowX[i] - 0.5,
+    sy: (i, j) => colY[j] + rowY[i] - 0.5,
+    colX,
+    colY,
+    rowX,
+    rowY,
   };
 }
 
@@ -203,26 +221,34 @@ export function alignRegion(box, eyes, margin, imageWidth, imageHeight) {
 // must lie inside `region` (alignRegion gives such a region).
 export function alignFace(gray, imageWidth, imageHeight, box, eyes, margin,
   region = [0, 0, imageWidth, imageHeight]) {
-  const { outW, outH, sx: sxAt, sy: syAt } = alignGrid(box, eyes, margin);
+  const { outW, outH, colX, colY, rowX, rowY } = alignGrid(box, eyes, margin);
   const [rx, ry, rw] = region;
   const out = new Uint8Array(outW * outH);
-  const clampX = (v) => Math.min(imageWidth - 1, Math.max(0, v)) - rx;
-  const clampY = (v) => (Math.min(imageHeight - 1, Math.max(0, v)) - ry) * rw;
-  for (let i = 0; i < outH; i += 1) {
-    for (let j = 0; j < outW; j += 1) {
-      const sx = sxAt(i, j);
-      const sy = syAt(i, j);
+  const maxX = imageWidth - 1;
+  const maxY = imageHeight - 1;
+  for (let i = 0, o = 0; i < outH; i += 1) {
+    const vx = rowX[i];
+    const vy = rowY[i];
+    for (let j = 0; j < outW; j += 1, o += 1) {
+      const sx = colX[j] - vx - 0.5;
+      const sy = colY[j] + vy - 0.5;
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      const xa = clampX(x0);
-      const xb = clampX(x0 + 1);
-      const ya = clampY(y0);
-      const yb = clampY(y0 + 1);
+      let xa = x0 - rx;
+      let xb = xa + 1;
+      let ya = (y0 - ry) * rw;
+      let yb = ya + rw;
+      if (x0 < 0 || y0 < 0 || x0 >= maxX || y0 >= maxY) { // the edge pixels repeat
+        xa = Math.min(maxX, Math.max(0, x0)) - rx;
+        xb = Math.min(maxX, Math.max(0, x0 + 1)) - rx;
+        ya = (Math.min(maxY, Math.max(0, y0)) - ry) * rw;
+        yb = (Math.min(maxY, Math.max(0, y0 + 1)) - ry) * rw;
+      }
       const value = (1 - fy) * ((1 - fx) * gray[ya + xa] + fx * gray[ya + xb])
         + fy * ((1 - fx) * gray[yb + xa] + fx * gray[yb + xb]);
-      out[i * outW + j] = Math.min(255, Math.max(0, Math.floor(value + 0.5)));
+      out[o] = Math.min(255, Math.floor(value + 0.5)); // value >= 0: a convex combination of uint8
     }
   }
   return { pixels: out, width: outW, height: outH };
