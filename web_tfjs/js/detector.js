@@ -113,8 +113,9 @@ export class FaceDetector {
   }
 
   // Photos: an RGBA image ({data, width, height}, as ImageData) letterboxed exactly as
-  // Python does (PIL's BILINEAR, preprocess.js), so that the faces are Python's. About
-  // 10x the canvas path's letterbox time on a 1920 px photo. Returns decode's faces.
+  // Python does (PIL's BILINEAR, preprocess.js), so that the faces are Python's. Slower:
+  // 60-79 ms per 1920 px sample photo against 21-24 ms for detect() (the letterbox alone
+  // 38-54 ms; docs/web.md). Returns decode's faces.
   async detectImage({ data, width, height }, size = INPUT_SIZE.photo) {
     const { pixels, ...geometry } = letterbox(data, width, height, size);
     return this.run(() => tf.tensor3d(pixels, [size, size, 3], 'int32'), size, geometry);
