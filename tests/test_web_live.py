@@ -59,14 +59,16 @@ def rgb_from_data_url(url):
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
 
 
-def python_probs(predictor, rgb, box):
-    """Python's probabilities (the model's 8-view TTA) for one [x, y, w, h] box of an RGB image."""
+def python_probs(predictor, rgb, face):
+    """Python's probabilities (the model's 8-view TTA) for one face ({"box": [x, y, w, h],
+    "keypoints": {name: [x, y]}}: aligned by its eyes) of an RGB image."""
     from PIL import Image
 
     from emoji_fer.preprocessing import crop_face
 
     gray = np.asarray(Image.fromarray(rgb).convert("L"))
-    return predictor.predict_faces(crop_face(gray, box, predictor.preprocessing)[None])[0]
+    eyes = (face["keypoints"]["right_eye"], face["keypoints"]["left_eye"])
+    return predictor.predict_faces(crop_face(gray, face["box"], predictor.preprocessing, eyes=eyes)[None])[0]
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +96,15 @@ def test_still_camera_gives_the_8_view_probabilities(pw, site, still_camera, pre
         result = page.evaluate("window.emojiFer.result")
         # The pixels the camera gave the page, grabbed as the page grabs them (twice: the
         # still camera must give the same pixels every frame for this test to mean anything),
-        # and the page's photo path on them: all 8 views of the same box in one call.
-        same = page.evaluate("""async (box) => {
+        # and the page's photo path on them: all 8 views of the same box and eyes in one call.
+        same = page.evaluate("""async (face) => {
             const { FrameGrabber } = await import('./js/live.js');
             const video = document.getElementById('video');
             const [a, b] = [await new FrameGrabber(1).grab(video), await new FrameGrabber(1).grab(video)];
             const identical = a.image.data.every((v, i) => v === b.image.data[i]);
-            const photo = await window.emojiFer.engine.analyze(a.canvas().getContext('2d'), { boxes: [box] });
+            const photo = await window.emojiFer.engine.analyze(a.canvas().getContext('2d'), { faces: [face] });
             return { identical, png: a.canvas().toDataURL('image/png'), face: photo.faces[0] };
-        }""", result["faces"][0]["box"])
+        }""", {"box": result["faces"][0]["box"], "keypoints": result["faces"][0]["keypoints"]})
         page.click("#camera-button")  # stop
     finally:
         browser.close()
@@ -111,7 +113,8 @@ def test_still_camera_gives_the_8_view_probabilities(pw, site, still_camera, pre
     labels = list(face["scores"])
     camera = np.array([face["scores"][k] for k in labels])
     photo = np.array([same["face"]["scores"][k] for k in labels])
-    python = python_probs(predictor, rgb_from_data_url(same["png"]), face["box"])
+    assert same["face"]["keypoints"] == face["keypoints"]  # the camera's crop was aligned by these eyes
+    python = python_probs(predictor, rgb_from_data_url(same["png"]), face)
     print(f"\nstill camera, track {face['track']}, {face['views']} views: max |camera - photo path| "
           f"{np.abs(camera - photo).max():.2e}, max |camera - Python| {np.abs(camera - python).max():.4f}")
     assert face["views"] == VIEWS and face["track"] == 1

@@ -98,3 +98,16 @@ test('the detector comes back sooner when faces move faster', () => {
   tracker.update([[0, 5, 100, 100], [500, 500, 50, 50]]);
   assert.equal(tracker.shift, 0.05); // the matched box's move; new tracks do not count
 });
+
+test('a track carries the keypoints of the detection that gave its box, until the next one', () => {
+  const eyes = (x) => ({ right_eye: [x + 30, 40], left_eye: [x + 70, 44] });
+  const tracker = new Tracker(V);
+  const [track] = tracker.update([[0, 0, 100, 100], [300, 0, 100, 100]], [eyes(0), eyes(300)]);
+  assert.deepEqual(track.keypoints, eyes(0));
+  assert.deepEqual(tracker.tracks[1].keypoints, eyes(300));
+  tracker.update([[4, 0, 100, 100]], [eyes(4)]); // moved: box and eyes together
+  assert.deepEqual([track.box, track.keypoints], [[4, 0, 100, 100], eyes(4)]);
+  assert.deepEqual(tracker.tracks[1].keypoints, eyes(300)); // missed: keeps its box and eyes
+  tracker.update([[8, 0, 100, 100]]); // a detector without keypoints
+  assert.equal(track.keypoints, null);
+});

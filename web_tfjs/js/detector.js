@@ -1,96 +1,143 @@
 // Face detection with BlazeFace (Bazarevsky et al. 2019, "BlazeFace: Sub-millisecond
-// Neural Face Detection on Mobile GPUs"), the "back" variant: 256x256 input, 896 anchors
-// on a 16x16 (2 per cell) and an 8x8 (6 per cell) grid, each predicting a face score and
-// a box (plus 6 landmarks, unused here).
+// Neural Face Detection on Mobile GPUs"), the "back" variant: 896 anchors on a 16x16 (2
+// per cell) and an 8x8 (6 per cell) grid at 256 px, each predicting a face score, a box
+// and 6 keypoints (eyes, nose, mouth, ears).
 //
-// Why BlazeFace and not face-api's TinyFaceDetector: on 42 frames of woman2.mp4 (640x480,
-// faces ~160 px) its boxes are within a few px of the dlib HOG boxes that the Python side
-// crops (mean size difference +6 px), while TinyFaceDetector's were 30-110 px larger
-// depending on its input size; that shifted the 48x48 crop and, at the input size fast
-// enough for video (224), changed the top-1 expression on 15 of the 42 frames (vs 4).
+// Python runs the very same weights in LiteRT (emoji_fer/blazeface.py), and its
+// postprocessing is defined there once: anchors, score and IoU thresholds, the number of
+// faces, the keypoints' names. The model's metadata records it ("detection"), and this
+// file reads it from there. Photos get Python's faces: the same letterbox, pixel for pixel
+// (preprocess.js letterbox), the same decoding and NMS (decode below), tested against
+// Python in tests/test_web.py.
+import { letterbox, letterboxGeometry } from './preprocess.js';
+
 const { tf } = globalThis;
 
 // The model was converted for 256x256 inputs but is fully convolutional (vendor.mjs frees
-// the input size): any multiple of 32 works, with anchors on the matching grids. Photos
-// use 256 (small faces in group photos). Live video uses 128, half the detector time:
-// webcam faces are large, and on 42 frames of woman2.mp4 it found every face with boxes
-// as close to dlib's as at 256 (mean size difference -2 px vs +6 px).
+// the input size): any multiple of 32 works, with the spec's anchors on the matching
+// grids. Photos use 256, Python's size (small faces in group photos). Live video uses
+// 128, half the detector time: webcam faces are large, and on 42 frames of woman2.mp4 it
+// found every face with boxes as close to dlib's as at 256 (mean size difference -2 px
+// vs +6 px).
 export const INPUT_SIZE = { photo: 256, video: 128 };
-const MIN_SCORE = 0.5; // ../shared/samples: at least dlib's faces in each photo, none in no-faces.jpg
-const IOU = 0.3;
-const MAX_FACES = 20;
 
-function anchors(size) {
-  const centers = [];
-  for (const [stride, perCell] of [[16, 2], [32, 6]]) {
+// Anchor centres (x, y) in input pixels for a size x size input, in the model's output
+// order: per [stride, perCell] of spec.anchors, row-major cells, perCell anchors each.
+// Returns Float32Array(A * 2), as blazeface.anchor_centres.
+export function anchorCentres(spec, size) {
+  const centres = [];
+  for (const [stride, perCell] of spec.anchors) {
     for (let gy = 0; gy < size / stride; gy += 1) {
       for (let gx = 0; gx < size / stride; gx += 1) {
-        for (let k = 0; k < perCell; k += 1) centers.push([stride * (gx + 0.5), stride * (gy + 0.5)]);
+        for (let k = 0; k < perCell; k += 1) centres.push(stride * (gx + 0.5), stride * (gy + 0.5));
       }
     }
   }
-  return tf.tensor2d(centers);
+  return Float32Array.from(centres);
+}
+
+// IoU of two [x0, y0, x1, y1] boxes, as blazeface._iou.
+function iou(a, b) {
+  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
+
+// blazeface.decode + nms, then back to source pixels as BlazeFace.__call__ does.
+// raw: Float32Array(A * 17), per anchor [score logit, 16 regressions]; anchors from
+// anchorCentres; geometry from letterboxGeometry. Returns [{box: [x, y, w, h], score,
+// keypoints: {name: [x, y]}}] in source pixels (floats), best score first. Python computes
+// in float32 (numpy arrays and scalars): Math.fround rounds each step the same way.
+export function decode(raw, anchors, spec, { dx, dy, scaleX, scaleY }) {
+  const f = Math.fround;
+  const count = anchors.length / 2;
+  const candidates = [];
+  for (let a = 0; a < count; a += 1) {
+    const logit = Math.min(80, Math.max(-80, raw[a * 17]));
+    const score = f(1 / (1 + Math.exp(-logit)));
+    if (score >= spec.score_threshold) candidates.push({ a, score });
+  }
+  // Greedy NMS, best first (a stable sort, as numpy's): a box overlapping a kept one by
+  // more than the IoU threshold is dropped.
+  candidates.sort((p, q) => q.score - p.score);
+  const kept = [];
+  for (const c of candidates) {
+    if (kept.length === spec.max_faces) break;
+    const r = c.a * 17;
+    const [ax, ay] = [anchors[c.a * 2], anchors[c.a * 2 + 1]];
+    const [cx, cy] = [f(raw[r + 1] + ax), f(raw[r + 2] + ay)];
+    const [hw, hh] = [f(raw[r + 3] / 2), f(raw[r + 4] / 2)];
+    c.corners = [f(cx - hw), f(cy - hh), f(cx + hw), f(cy + hh)];
+    if (kept.every((k) => iou(c.corners, k.corners) <= spec.iou_threshold)) kept.push(c);
+  }
+  const [sx, sy] = [f(scaleX), f(scaleY)];
+  const toX = (x) => f(f(x - dx) / sx);
+  const toY = (y) => f(f(y - dy) / sy);
+  return kept.map(({ a, score, corners: [x0, y0, x1, y1] }) => {
+    const r = a * 17;
+    const keypoints = Object.fromEntries(spec.keypoints.map((name, k) => [name, [
+      toX(f(raw[r + 5 + 2 * k] + anchors[a * 2])), toY(f(raw[r + 6 + 2 * k] + anchors[a * 2 + 1]))]]));
+    return { box: [toX(x0), toY(y0), f(f(x1 - x0) / sx), f(f(y1 - y0) / sy)], score, keypoints };
+  });
 }
 
 export class FaceDetector {
-  static async load(url) {
-    return new FaceDetector(await tf.loadGraphModel(url));
-  }
-
-  constructor(model) {
+  // model: the TF.js graph model (vendor/blazeface); spec: the model's metadata "detection".
+  constructor(model, spec) {
+    if (spec?.input_size !== INPUT_SIZE.photo) {
+      throw new Error(`the model's metadata has no BlazeFace "detection" spec for ${INPUT_SIZE.photo} px inputs `
+        + '(re-export it: python -m convert --metadata-only)');
+    }
     this.model = model;
+    this.spec = spec;
     this.heads = model.artifacts.modelTopology.node.filter((n) => n.op === 'Reshape').map((n) => n.input[0]);
     this.anchors = {};
-    // The image is letterboxed into this canvas by the browser's own (fast) scaler: the
-    // detector needs no exact pixels, only the classifier's crops do.
     this.ctx = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
   }
 
-  // source: anything drawImage takes (video, canvas, ImageBitmap) of width x height px;
-  // size: the detector's input side (INPUT_SIZE). Returns [{box: [x, y, w, h] floats in
-  // source pixels, score}], best first.
-  async detect(source, width, height, size = INPUT_SIZE.photo) {
-    if (!this.anchors[size]) this.anchors[size] = anchors(size);
+  // Live video: `source` (anything drawImage takes: video, canvas, ImageBitmap) of width x
+  // height px, letterboxed by the browser's own scaler into a size x size canvas. Fast;
+  // its pixels differ a little from Python's letterbox. Returns decode's faces.
+  async detect(source, width, height, size = INPUT_SIZE.video) {
+    const geometry = letterboxGeometry(width, height, size);
     if (this.ctx.canvas.width !== size) {
       Object.assign(this.ctx.canvas, { width: size, height: size });
       this.ctx.imageSmoothingQuality = 'high'; // mipmapped downscale: no aliasing on big photos
     }
-    const scale = size / Math.max(width, height);
-    const dw = width * scale;
-    const dh = height * scale;
-    const dx = (size - dw) / 2;
-    const dy = (size - dh) / 2;
     this.ctx.fillStyle = 'black';
     this.ctx.fillRect(0, 0, size, size);
-    this.ctx.drawImage(source, 0, 0, width, height, dx, dy, dw, dh);
-    const [boxes, scores] = tf.tidy(() => {
-      const x = tf.sub(tf.div(tf.expandDims(tf.browser.fromPixels(this.ctx.canvas), 0), 127.5), 1);
+    this.ctx.drawImage(source, 0, 0, width, height, geometry.dx, geometry.dy, geometry.w, geometry.h);
+    return this.run(() => tf.browser.fromPixels(this.ctx.canvas), size, geometry);
+  }
+
+  // Photos: an RGBA image ({data, width, height}, as ImageData) letterboxed exactly as
+  // Python does (PIL's BILINEAR, preprocess.js), so that the faces are Python's. Slower:
+  // 60-79 ms per 1920 px sample photo against 21-24 ms for detect() (the letterbox alone
+  // 38-54 ms; docs/web.md). Returns decode's faces.
+  async detectImage({ data, width, height }, size = INPUT_SIZE.photo) {
+    const { pixels, ...geometry } = letterbox(data, width, height, size);
+    return this.run(() => tf.tensor3d(pixels, [size, size, 3], 'int32'), size, geometry);
+  }
+
+  async run(input, size, geometry) {
+    this.anchors[size] ??= anchorCentres(this.spec, size);
+    const raw = tf.tidy(() => {
+      const x = tf.sub(tf.div(tf.expandDims(input(), 0), 127.5), 1); // RGB / 127.5 - 1
       // The 4 head convolutions, [1, grid, grid, channels]: scores (2 anchors per cell on the
       // 16-px grid, 6 on the 32-px grid) and regressions (16 per anchor). Taken before the
       // graph's own reshapes, which are hard-wired for 256 px.
       const [s16, s32, r16, r32] = this.model.execute(x, this.heads)
         .sort((a, b) => a.shape[3] - b.shape[3]);
       const flat = (t, k) => tf.reshape(t, [-1, k]);
-      const raw = tf.concat([
+      return tf.concat([
         tf.concat([flat(s16, 1), flat(r16, 16)], 1), tf.concat([flat(s32, 1), flat(r32, 16)], 1)], 0);
-      const centers = tf.add(tf.slice(raw, [0, 1], [-1, 2]), this.anchors[size]);
-      const half = tf.div(tf.slice(raw, [0, 3], [-1, 2]), 2);
-      return [tf.concat([tf.sub(centers, half), tf.add(centers, half)], 1),
-        tf.squeeze(tf.sigmoid(tf.slice(raw, [0, 0], [-1, 1])), [1])];
     });
     try {
-      // corner order for NMS is [y1, x1, y2, x2] or [x1, y1, x2, y2] alike: IoU is symmetric
-      const keep = await tf.image.nonMaxSuppressionAsync(boxes, scores, MAX_FACES, IOU, MIN_SCORE);
-      const kept = await keep.data();
-      keep.dispose();
-      if (kept.length === 0) return [];
-      const [b, s] = await Promise.all([boxes.data(), scores.data()]);
-      return Array.from(kept, (i) => {
-        const [x0, y0, x1, y1] = [b[i * 4], b[i * 4 + 1], b[i * 4 + 2], b[i * 4 + 3]];
-        return { box: [(x0 - dx) / scale, (y0 - dy) / scale, (x1 - x0) / scale, (y1 - y0) / scale], score: s[i] };
-      });
+      return decode(await raw.data(), this.anchors[size], this.spec, geometry);
     } finally {
-      tf.dispose([boxes, scores]);
+      raw.dispose();
     }
   }
 }

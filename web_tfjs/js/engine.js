@@ -4,7 +4,7 @@
 // object. The camera goes through live.js instead, which tracks faces across frames.
 import { Classifier, TTA_MODES, ttaViews } from './classifier.js';
 import { FaceDetector, INPUT_SIZE } from './detector.js';
-import { expandBox, grayInput, grayRegion } from './preprocess.js';
+import { alignEyes, cropAligned } from './preprocess.js';
 
 export { INPUT_SIZE, TTA_MODES, ttaViews };
 
@@ -43,7 +43,8 @@ async function useBackend(requested) {
   throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
 }
 
-// Detector boxes are float; Python's dlib boxes are ints clipped to the image (detect._clip).
+// Detector boxes are float; Python's are ints, corners rounded half up and clipped to the
+// image (detect._corners_rounded, detect._clip).
 function toIntBox([x, y, w, h], imageWidth, imageHeight) {
   const x0 = Math.max(0, Math.round(x));
   const y0 = Math.max(0, Math.round(y));
@@ -54,9 +55,15 @@ function toIntBox([x, y, w, h], imageWidth, imageHeight) {
 
 export const area = ([, , w, h]) => w * h;
 
-// Non-empty boxes, largest first (the main face is the largest, as in Python).
-export function sortBoxes(boxes) {
-  return boxes.filter(([, , w, h]) => w > 0 && h > 0).sort((a, b) => area(b) - area(a));
+// Faces ({box, ...}) with non-empty boxes, largest first (the main face is the largest, as
+// in Python).
+export function sortFaces(faces) {
+  return faces.filter(({ box: [, , w, h] }) => w > 0 && h > 0).sort((a, b) => area(b.box) - area(a.box));
+}
+
+// Detected faces -> {box: int [x, y, w, h] clipped to the image, keypoints}, largest first.
+function intFaces(found, width, height) {
+  return sortFaces(found.map(({ box, keypoints }) => ({ box: toIntBox(box, width, height), keypoints })));
 }
 
 export async function fetchJson(url) {
@@ -70,10 +77,11 @@ export class Engine {
   // the model's metadata (for measurements), undefined = metadata.inference.tta.
   static async create({ backend, tta } = {}) {
     const chosen = await useBackend(backend);
-    const [metadata, detector] = await Promise.all([
+    const [metadata, blazeface] = await Promise.all([
       fetchJson(new URL('metadata.json', MODEL)),
-      FaceDetector.load(new URL('blazeface/blazeface.json', VENDOR).href),
+      tf.loadGraphModel(new URL('blazeface/blazeface.json', VENDOR).href),
     ]);
+    const detector = new FaceDetector(blazeface, metadata.detection); // its postprocessing is Python's
     const mode = tta || metadata.inference?.tta || 'none';
     if (!TTA_MODES.includes(mode)) throw new Error(`unknown TTA mode "${mode}"; expected ${TTA_MODES.join(', ')}`);
     const classifier = await Classifier.load(new URL('model.json', MODEL).href, metadata, mode);
@@ -95,48 +103,59 @@ export class Engine {
     const canvas = document.createElement('canvas');
     Object.assign(canvas, { width: 64, height: 48 });
     for (const size of Object.values(INPUT_SIZE)) await this.detector.detect(canvas, 64, 48, size);
+    await this.detector.detectImage(new ImageData(64, 48), INPUT_SIZE.photo);
     const blank = new Float32Array(this.prep.input_size ** 2);
     await this.classifier.classify([blank]);
     await this.classifier.classifyViews([blank], [[0]]); // the main-thread fallback's camera call
   }
 
-  // Model inputs (Float32Array(S*S), emoji_fer preprocessing) of int [x, y, w, h] boxes of
-  // an RGBA image ({data, width, height}, as ImageData): the box widened by the margin,
-  // grayscale, PIL-bilinear resize.
-  crops({ data, width, height }, boxes) {
-    return boxes.map((box) => {
-      const region = expandBox(box, width, height, this.prep.face_margin);
-      return grayInput(grayRegion(data, width, region), region[2], region[3], this.prep);
+  // Model inputs (Float32Array(S*S), emoji_fer preprocessing: crop_face) of the faces of an
+  // RGBA image ({data, width, height}, as ImageData). A face is {box, keypoints} or just an
+  // int [x, y, w, h] box; with the eyes among its keypoints the crop is aligned (eyes
+  // level), else the box is widened by the margin; then grayscale, PIL-bilinear resize.
+  crops({ data, width, height }, faces) {
+    return faces.map((face) => {
+      const { box, keypoints } = Array.isArray(face) ? { box: face } : face;
+      return cropAligned(data, width, height, box, this.prep, alignEyes(keypoints, this.prep));
     });
   }
 
-  // Detected faces of a canvas (or anything drawImage takes) of width x height px: int
-  // [x, y, w, h] boxes clipped to it, largest (main) face first. size: the detector's
-  // input side (INPUT_SIZE).
+  // Live video: the faces of a canvas (or anything drawImage takes) of width x height px,
+  // through the browser's fast scaler: [{box: int [x, y, w, h] clipped to it, keypoints:
+  // {name: [x, y]}}], largest (main) face first. size: the detector's input side (INPUT_SIZE).
   async detect(source, width, height, size) {
-    const found = await this.detector.detect(source, width, height, size);
-    return sortBoxes(found.map((d) => toIntBox(d.box, width, height)));
+    return intFaces(await this.detector.detect(source, width, height, size), width, height);
   }
 
-  // One frame or photo, drawn into a 2D canvas context at its own size ->
-  // {width, height, faces: [{box, scores, top}], message, backend, tta, ms}. Boxes are in
-  // the canvas's pixels, largest (main) face first; the face schema is the Predictor's.
+  // Photos: the faces of an RGBA image ({data, width, height}) as Python finds them (the
+  // same letterbox pixels, detector.js); the same schema as detect().
+  async detectImage(image, size = INPUT_SIZE.photo) {
+    return intFaces(await this.detector.detectImage(image, size), image.width, image.height);
+  }
+
+  // One photo (or frame), drawn into a 2D canvas context at its own size ->
+  // {width, height, faces: [{box, scores, top, keypoints}], message, backend, tta, ms}.
+  // Boxes and keypoints are in the canvas's pixels, largest (main) face first; the face
+  // schema is the Predictor's. Detection and crops are Python's, pixel for pixel.
   // options.detectSize: the detector's input side (INPUT_SIZE.photo or .video);
-  // options.boxes: classify these [x, y, w, h] boxes instead of detecting (used by the
-  // tests to compare with Python on the very same boxes).
-  async analyze(ctx, { detectSize = INPUT_SIZE.photo, boxes: given } = {}) {
+  // options.faces: classify these faces ({box, keypoints}, or [x, y, w, h] boxes: no
+  // alignment) instead of detecting (used by the tests to compare with Python on the very
+  // same boxes and eyes).
+  async analyze(ctx, { detectSize = INPUT_SIZE.photo, faces: given } = {}) {
     const { width, height } = ctx.canvas;
     const t0 = performance.now();
-    const boxes = given ? sortBoxes(given.map((box) => toIntBox(box, width, height)))
-      : await this.detect(ctx.canvas, width, height, detectSize);
+    const image = ctx.getImageData(0, 0, width, height);
+    const found = given
+      ? intFaces(given.map((face) => (Array.isArray(face) ? { box: face } : face)), width, height)
+      : await this.detectImage(image, detectSize);
     const t1 = performance.now();
-    const probs = await this.classifier.classify(this.crops(ctx.getImageData(0, 0, width, height), boxes));
+    const probs = await this.classifier.classify(this.crops(image, found));
     const t2 = performance.now();
     return {
       width,
       height,
-      faces: boxes.map((box, i) => this.face(box, probs[i])),
-      message: boxes.length ? null : 'no face found',
+      faces: found.map(({ box, keypoints }, i) => this.face(box, probs[i], keypoints ? { keypoints } : {})),
+      message: found.length ? null : 'no face found',
       backend: this.backend,
       tta: this.tta,
       ms: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
@@ -144,7 +163,7 @@ export class Engine {
   }
 
   // One face of a result: the Predictor's schema (box, scores, top-3); `extra` adds the
-  // camera's track id and view count.
+  // keypoints, and the camera's track id and view count.
   face(box, probs, extra = {}) {
     const scores = Object.fromEntries(this.labels.map((label, i) => [label, probs[i]]));
     const top = this.labels.map((label, i) => ({ label, emoji: this.emoji[label], score: probs[i] }))

@@ -215,10 +215,10 @@ export class LivePipeline {
     this.lastDetection = 0;
   }
 
-  // A detection of the frame numbered `frame`: the tracks move, and the next detection is
-  // scheduled from how far they moved since the last one.
-  detected(boxes, frame) {
-    this.tracker.update(boxes);
+  // A detection of the frame numbered `frame` (Engine.detect's faces): the tracks move, and
+  // the next detection is scheduled from how far they moved since the last one.
+  detected(faces, frame) {
+    this.tracker.update(faces.map((f) => f.box), faces.map((f) => f.keypoints));
     this.nextDetection = frame + (this.detectEvery
       || framesToNextDetection(this.tracker.shift, frame - this.lastDetection, MAX_DRIFT, MAX_EVERY));
     this.lastDetection = frame;
@@ -256,10 +256,11 @@ export class LivePipeline {
       detected = true;
     }
     const t1 = performance.now();
-    // Largest face first, as every result lists them.
+    // Largest face first, as every result lists them. Each crop is aligned by its track's
+    // eyes: those of the detection that gave its box (the tracker carries them together).
     const jobs = [...this.tracker.tracks].sort((a, b) => area(b.box) - area(a.box))
-      .map((track) => ({ track, box: track.box, view: track.take() }));
-    const crops = this.engine.crops(frame.image, jobs.map((j) => j.box));
+      .map((track) => ({ track, box: track.box, keypoints: track.keypoints, view: track.take() }));
+    const crops = this.engine.crops(frame.image, jobs);
     // A listener (the personal model's recorder) reads the model inputs here, largest face first,
     // before they go to a worker: it must copy what it keeps (their buffers are transferred).
     this.onCrops?.(crops, jobs.map((j) => j.track.id), number);
@@ -276,7 +277,8 @@ export class LivePipeline {
     const probs = await classified;
     const classifyMs = performance.now() - t1;
     jobs.forEach(({ track, view }, i) => track.record(view, probs[i]));
-    const faces = jobs.map(({ track, box }) => this.engine.face(box, track.mean(), { track: track.id, views: track.views }));
+    const faces = jobs.map(({ track, box, keypoints }) => this.engine.face(box, track.mean(),
+      { ...(keypoints ? { keypoints } : {}), track: track.id, views: track.views }));
     return {
       width,
       height,

@@ -162,7 +162,7 @@ export class PersonalPanel {
       });
     } else if (this.result?.source === 'photo' && this.result.faces.length) {
       const ctx = $('photo').getContext('2d', { willReadFrequently: true });
-      [input] = this.engine.crops(ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height), [this.result.faces[0].box]);
+      [input] = this.engine.crops(ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height), [this.result.faces[0]]);
     } else {
       throw new Error('No face to add: start the camera or upload a photo with a face.');
     }

@@ -38,9 +38,12 @@ export function framesToNextDetection(shift, frames, maxDrift, maxEvery) {
 }
 
 export class Track {
-  constructor(id, box, views) {
+  constructor(id, box, views, keypoints = null) {
     this.id = id;
     this.box = box;
+    // The keypoints ({name: [x, y]}, or null) of the detection that gave `box`: between
+    // detections the track keeps both, so its eyes stay where they are in its box.
+    this.keypoints = keypoints;
     this.missed = 0;
     this.next = 0; // the view this track's face gets at its next classification
     this.probs = Array.from({ length: views }, () => null); // latest Float32Array(C) per view
@@ -78,12 +81,14 @@ export class Tracker {
     Object.assign(this, { views, tracks: [], lastId: 0 });
   }
 
-  // One detector pass: boxes [[x, y, w, h], ...] of the same frame size as the tracks.
+  // One detector pass: boxes [[x, y, w, h], ...] of the same frame size as the tracks, and
+  // optionally each box's keypoints ({name: [x, y]} or null, same order).
   // Greedy matching, best IoU first: each detection continues at most one track. Matched
-  // tracks move to the new box; unmatched tracks count a miss and end after MAX_MISSED;
-  // unmatched detections start new tracks (ids 1, 2, 3, ... never reused). Returns tracks;
-  // `shift` is then the largest move of a matched box's centre, in box widths (0 if none).
-  update(boxes) {
+  // tracks move to the new box and keypoints; unmatched tracks count a miss and end after
+  // MAX_MISSED; unmatched detections start new tracks (ids 1, 2, 3, ... never reused).
+  // Returns tracks; `shift` is then the largest move of a matched box's centre, in box
+  // widths (0 if none).
+  update(boxes, keypoints = []) {
     this.shift = 0;
     const pairs = [];
     this.tracks.forEach((track, t) => boxes.forEach((box, d) => {
@@ -99,12 +104,13 @@ export class Tracker {
       boxTaken.add(d);
       this.shift = Math.max(this.shift, centreShift(this.tracks[t].box, boxes[d]));
       this.tracks[t].box = boxes[d];
+      this.tracks[t].keypoints = keypoints[d] ?? null;
       this.tracks[t].missed = 0;
     }
     this.tracks.forEach((track, t) => { if (!trackTaken.has(t)) track.missed += 1; });
     this.tracks = this.tracks.filter((track) => track.missed <= MAX_MISSED);
     boxes.forEach((box, d) => {
-      if (!boxTaken.has(d)) this.tracks.push(new Track(this.lastId += 1, box, this.views));
+      if (!boxTaken.has(d)) this.tracks.push(new Track(this.lastId += 1, box, this.views, keypoints[d] ?? null));
     });
     return this.tracks;
   }
