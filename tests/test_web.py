@@ -9,6 +9,7 @@ exceptions fail the test that caused them; none is ignored.
 import base64
 import csv
 import io
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -279,12 +280,21 @@ console.log(JSON.stringify(out));
 """
 
 
+def run_node(template, module, payload, path, timeout=120):
+    """Run a NODE_* script (`template % module's URL`) on `payload` written as JSON to
+    `path`; returns what it printed, parsed as JSON. Fails the test if node does."""
+    path.write_text(json.dumps(payload))
+    script = template % (WEB / "js" / module).as_uri()
+    run = subprocess.run(["node", "--input-type=module", "-e", script, str(path)],
+                         capture_output=True, text=True, timeout=timeout)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
 def test_preprocessing_matches_pillow(tmp_path):
     """js/preprocess.js, run by Node, against emoji_fer.preprocessing (Pillow): grayscale,
     margin, clipping and the antialiased 48x48 resize give the same float32 values."""
-    import json
     import shutil
-    import subprocess
 
     from PIL import Image
 
@@ -307,13 +317,7 @@ def test_preprocessing_matches_pillow(tmp_path):
         cases.append({"width": width, "height": height, "rgb": rgb.ravel().tolist(), "box": box})
         gray = np.asarray(Image.fromarray(rgb).convert("L"))
         expected.append(crop_face(gray, box, PREPROCESSING).ravel())
-    data = tmp_path / "cases.json"
-    data.write_text(json.dumps({"prep": PREPROCESSING, "cases": cases}))
-    script = NODE_CROP % (WEB / "js" / "preprocess.js").as_uri()
-    run = subprocess.run(["node", "--input-type=module", "-e", script, str(data)],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    got = json.loads(run.stdout)
+    got = run_node(NODE_CROP, "preprocess.js", {"prep": PREPROCESSING, "cases": cases}, tmp_path / "cases.json")
     assert len(got) == len(expected)
     for i, (js, py) in enumerate(zip(got, expected)):
         np.testing.assert_array_equal(np.float32(js), py, err_msg=f"case {i}: {cases[i]['box']}")
@@ -354,7 +358,6 @@ def test_alignment_and_letterbox_match_python(tmp_path, samples):
       +-30 degrees; faces at the image's edges; vertical and coincident eyes; random
       images: the same float32 values;
     - the detector's photo input (letterbox) equals blazeface.letterbox, pixel for pixel."""
-    import json
 
     from PIL import Image
 
@@ -396,13 +399,8 @@ def test_alignment_and_letterbox_match_python(tmp_path, samples):
         (tmp_path / f"{name}.rgb").write_bytes(rgb.tobytes())
         images.append({"name": name, "file": str(tmp_path / f"{name}.rgb"), "width": width, "height": height,
                        "faces": faces, "letterbox": name in LETTERBOX_PHOTOS})
-    data = tmp_path / "align.json"
-    data.write_text(json.dumps({"prep": PREPROCESSING, "size": BLAZEFACE["input_size"], "images": images}))
-    script = NODE_ALIGN % (WEB / "js" / "preprocess.js").as_uri()
-    run = subprocess.run(["node", "--input-type=module", "-e", script, str(data)],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    got = json.loads(run.stdout)
+    got = run_node(NODE_ALIGN, "preprocess.js", {"prep": PREPROCESSING, "size": BLAZEFACE["input_size"], "images": images},
+                   tmp_path / "align.json", timeout=300)
     assert len(got) == len(images)
     crops = 0
     for image, js, py in zip(images, got, expected):
@@ -535,7 +533,6 @@ def test_timeline_js_matches_python(tmp_path, max_rows):
     rows, float32 probabilities, exact decimal ties such as 0.0625 s and 1/128, several
     persons at one time as in call mode): the same CSV bytes, summary, smoothing and
     dropping beyond the cap."""
-    import json
 
     from emoji_fer.labels import LABELS
     from emoji_fer.timeline import Timeline as PyTimeline, ema
@@ -558,13 +555,9 @@ def test_timeline_js_matches_python(tmp_path, max_rows):
             rows.append([float(t), faces, probs.tolist(), person])
             expected.add(float(t), faces, probs, person)
             probs = np.roll(probs, 1)
-    data = tmp_path / "rows.json"
-    data.write_text(json.dumps({"labels": list(LABELS), "maxRows": max_rows or 10**6, "rows": rows, "halfLife": 1.5}))
-    script = NODE_TIMELINE % (WEB / "js" / "timeline.js").as_uri()
-    run = subprocess.run(["node", "--input-type=module", "-e", script, str(data)],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    got = json.loads(run.stdout)
+    got = run_node(NODE_TIMELINE, "timeline.js",
+                   {"labels": list(LABELS), "maxRows": max_rows or 10**6, "rows": rows, "halfLife": 1.5},
+                   tmp_path / "rows.json")
     assert got["csv"] == expected.to_csv()
     assert got["dropped"] == expected.dropped == (0 if max_rows is None else len(rows) - max_rows)
     summary = expected.summary()
