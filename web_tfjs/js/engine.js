@@ -110,14 +110,12 @@ export class Engine {
   }
 
   // Model inputs (Float32Array(S*S), emoji_fer preprocessing: crop_face) of the faces of an
-  // RGBA image ({data, width, height}, as ImageData). A face is {box, keypoints} or just an
-  // int [x, y, w, h] box; with the eyes among its keypoints the crop is aligned (eyes
-  // level), else the box is widened by the margin; then grayscale, PIL-bilinear resize.
+  // RGBA image ({data, width, height}, as ImageData). A face is {box: int [x, y, w, h],
+  // keypoints}; with the eyes among its keypoints the crop is aligned (eyes level), else the
+  // box is widened by the margin; then grayscale, PIL-bilinear resize.
   crops({ data, width, height }, faces) {
-    return faces.map((face) => {
-      const { box, keypoints } = Array.isArray(face) ? { box: face } : face;
-      return cropAligned(data, width, height, box, this.prep, alignEyes(keypoints, this.prep));
-    });
+    return faces.map(({ box, keypoints }) => cropAligned(data, width, height, box, this.prep,
+      alignEyes(keypoints, this.prep)));
   }
 
   // Live video: the faces of a canvas (or anything drawImage takes) of width x height px,
@@ -138,15 +136,15 @@ export class Engine {
   // Boxes and keypoints are in the canvas's pixels, largest (main) face first; the face
   // schema is the Predictor's. Detection and crops are Python's, pixel for pixel.
   // options.detectSize: the detector's input side (INPUT_SIZE.photo or .video);
-  // options.faces: classify these faces ({box, keypoints}, or [x, y, w, h] boxes: no
-  // alignment) instead of detecting (used by the tests to compare with Python on the very
-  // same boxes and eyes).
+  // options.faces: classify these faces ({box, keypoints}; without keypoints, no alignment)
+  // instead of detecting (used by the tests to compare with Python on the very same boxes
+  // and eyes).
   async analyze(ctx, { detectSize = INPUT_SIZE.photo, faces: given } = {}) {
     const { width, height } = ctx.canvas;
     const t0 = performance.now();
     const image = ctx.getImageData(0, 0, width, height);
     const found = given
-      ? intFaces(given.map((face) => (Array.isArray(face) ? { box: face } : face)), width, height)
+      ? intFaces(given, width, height)
       : await this.detectImage(image, detectSize);
     const t1 = performance.now();
     const probs = await this.classifier.classify(this.crops(image, found));
