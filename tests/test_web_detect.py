@@ -113,3 +113,39 @@ def test_page_and_python_agree_on_every_face(uploaded, samples, predictor):
     print(f"\ntop-1 on {faces} faces of {len(PHOTOS)} photos: the page = Keras on {faces}, = LiteRT on "
           f"{same_litert}" + "".join(f"\n  near tie: {t}" for t in ties))
     assert faces >= 20  # every sample photo's faces: 23 when this was written
+
+
+def test_small_images_are_one_crop_on_both_sides(pw, site, fer_dir, predictor, tmp_path):  # noqa: F811
+    """Python's WHOLE_IMAGE_MAX_SIDE rule on the page: a FER-2013 PrivateTest crop of each
+    class (48 px) and one upscaled to 96 px are classified whole, box [0, 0, w, h], with
+    Python's message and Keras's top-1; at 97 px both sides detect, and agree."""
+    from PIL import Image
+
+    from emoji_fer.predictor import WHOLE_IMAGE_MAX_SIDE, Predictor
+
+    keras = Predictor(runtime="keras")
+    crops = [sorted((fer_dir / "test" / label).glob("PrivateTest_*.jpg"))[0] for label in keras.labels]
+    paths = []
+    for crop in crops:  # PNG: no second JPEG decoder between the two sides
+        paths.append(tmp_path / f"{crop.parent.name}_{crop.stem}.png")
+        Image.open(crop).save(paths[-1])
+    for side in (WHOLE_IMAGE_MAX_SIDE, WHOLE_IMAGE_MAX_SIDE + 1):
+        paths.append(tmp_path / f"upscaled_{side}.png")
+        Image.open(crops[3]).resize((side, side), Image.BILINEAR).save(paths[-1])
+    browser = Browser(pw, [])
+    try:
+        page = browser.open(site)
+        for path in paths:
+            got, want = upload(page, path), predictor.predict(path)
+            side = Image.open(path).size[0]
+            assert got["whole_image"] == want["whole_image"] == (side <= WHOLE_IMAGE_MAX_SIDE), path.name
+            assert got["message"] == want["message"], path.name
+            assert len(got["faces"]) == len(want["faces"]), path.name
+            if want["whole_image"]:
+                assert got["faces"][0]["box"] == want["faces"][0]["box"] == [0, 0, side, side]
+                assert top1(got["faces"][0]) == top1(keras.predict(path)["faces"][0]), path.name
+                if path.stem.startswith("upscaled"):
+                    assert page.locator("#faces-count").text_content().startswith("A small image")
+        assert browser.errors == []
+    finally:
+        browser.close()

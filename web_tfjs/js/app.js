@@ -153,7 +153,8 @@ function showTop3(result) {
   // The camera's faces average the TTA views seen so far (live.js): say how many.
   const views = main?.views !== undefined && main.views < state.engine.classifier.views
     ? ` Its scores average ${main.views} of the model's ${state.engine.classifier.views} views so far.` : '';
-  ui.count.textContent = n === 0 ? 'No face found.' : `${n} face${n > 1 ? 's' : ''} found; the largest is the main face.${views}`;
+  ui.count.textContent = result.whole_image ? 'A small image: classified whole, as one face.'
+    : n === 0 ? 'No face found.' : `${n} face${n > 1 ? 's' : ''} found; the largest is the main face.${views}`;
 }
 
 // ms/frame = the page's own work per frame (grab + detect + classify), median over the

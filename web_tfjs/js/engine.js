@@ -12,6 +12,11 @@ const { tf } = globalThis; // TF.js from vendor/tfjs (classic scripts in index.h
 export const VENDOR = new URL('../vendor/', import.meta.url);
 export const MODEL = new URL('../model/', import.meta.url);
 const TOP_K = 3;
+// px: a photo this small is one face crop (a FER-2013-style headshot), classified whole
+// without detection, as emoji_fer/predictor.py WHOLE_IMAGE_MAX_SIDE (BlazeFace, upscaling
+// a 48 px crop to 256 px, finds "faces" inside the face). tests/test_web_detect.py checks
+// both sides at 96 and 97 px.
+export const WHOLE_IMAGE_MAX_SIDE = 96;
 
 // Software WebGL (SwiftShader, llvmpipe) runs shaders on the CPU and is 10x slower than
 // wasm here; a real GPU wins. So: webgl only on a hardware renderer, else wasm, else cpu.
@@ -132,9 +137,11 @@ export class Engine {
   }
 
   // One photo (or frame), drawn into a 2D canvas context at its own size ->
-  // {width, height, faces: [{box, scores, top, keypoints}], message, backend, tta, ms}.
-  // Boxes and keypoints are in the canvas's pixels, largest (main) face first; the face
-  // schema is the Predictor's. Detection and crops are Python's, pixel for pixel.
+  // {width, height, faces: [{box, scores, top, keypoints}], whole_image, message, backend,
+  // tta, ms}. Boxes and keypoints are in the canvas's pixels, largest (main) face first;
+  // the face schema is the Predictor's. Detection and crops are Python's, pixel for pixel.
+  // An image of at most WHOLE_IMAGE_MAX_SIDE px is one face, box [0, 0, width, height]
+  // (whole_image true), as in Python.
   // options.detectSize: the detector's input side (INPUT_SIZE.photo or .video);
   // options.faces: classify these faces ({box, keypoints}; without keypoints, no alignment)
   // instead of detecting (used by the tests to compare with Python on the very same boxes
@@ -143,9 +150,11 @@ export class Engine {
     const { width, height } = ctx.canvas;
     const t0 = performance.now();
     const image = ctx.getImageData(0, 0, width, height);
-    const found = given
-      ? intFaces(given, width, height)
-      : await this.detectImage(image, detectSize);
+    const whole = !given && Math.max(width, height) <= WHOLE_IMAGE_MAX_SIDE;
+    let found;
+    if (given) found = intFaces(given, width, height);
+    else if (whole) found = [{ box: [0, 0, width, height], keypoints: null }];
+    else found = await this.detectImage(image, detectSize);
     const t1 = performance.now();
     const probs = await this.classifier.classify(this.crops(image, found));
     const t2 = performance.now();
@@ -153,7 +162,9 @@ export class Engine {
       width,
       height,
       faces: found.map(({ box, keypoints }, i) => this.face(box, probs[i], keypoints ? { keypoints } : {})),
-      message: found.length ? null : 'no face found',
+      whole_image: whole,
+      message: whole ? `an image of at most ${WHOLE_IMAGE_MAX_SIDE} px: classified the whole image as one face crop`
+        : found.length ? null : 'no face found',
       backend: this.backend,
       tta: this.tta,
       ms: { detect: t1 - t0, classify: t2 - t1, total: t2 - t0 },
