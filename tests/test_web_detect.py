@@ -81,14 +81,20 @@ def test_page_detects_pythons_faces(uploaded, samples):
     assert uploaded["no-faces.jpg"]["faces"] == []
 
 
+@pytest.fixture(scope="module")
+def keras_predictor():
+    """The float32 Keras source of the model: the page's top-1 is compared with it."""
+    from emoji_fer.predictor import Predictor
+
+    return Predictor(runtime="keras")
+
+
 def top1(face):
     return face["top"][0]["label"]
 
 
-def test_page_and_python_agree_on_every_face(uploaded, samples, predictor):
-    from emoji_fer.predictor import Predictor
-
-    keras = Predictor(runtime="keras")
+def test_page_and_python_agree_on_every_face(uploaded, samples, predictor, keras_predictor):
+    keras = keras_predictor
     assert predictor.runtime == "litert" and keras.runtime == "keras"
     faces, same_litert, ties = 0, 0, []
     for name in PHOTOS:
@@ -115,15 +121,15 @@ def test_page_and_python_agree_on_every_face(uploaded, samples, predictor):
     assert faces >= 20  # every sample photo's faces: 23 when this was written
 
 
-def test_small_images_are_one_crop_on_both_sides(pw, site, fer_dir, predictor, tmp_path):  # noqa: F811
+def test_small_images_are_one_crop_on_both_sides(pw, site, fer_dir, predictor, keras_predictor, tmp_path):  # noqa: F811
     """Python's WHOLE_IMAGE_MAX_SIDE rule on the page: a FER-2013 PrivateTest crop of each
     class (48 px) and one upscaled to 96 px are classified whole, box [0, 0, w, h], with
     Python's message and Keras's top-1; at 97 px both sides detect, and agree."""
     from PIL import Image
 
-    from emoji_fer.predictor import WHOLE_IMAGE_MAX_SIDE, Predictor
+    from emoji_fer.predictor import WHOLE_IMAGE_MAX_SIDE
 
-    keras = Predictor(runtime="keras")
+    keras = keras_predictor
     crops = [sorted((fer_dir / "test" / label).glob("PrivateTest_*.jpg"))[0] for label in keras.labels]
     paths = []
     for crop in crops:  # PNG: no second JPEG decoder between the two sides
