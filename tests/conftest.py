@@ -116,19 +116,21 @@ def wait_for_http(url, proc, timeout=180):
 
 
 @contextlib.contextmanager
-def demo_server(*args):
+def demo_server(*args, env=None, log_to=None):
     """Launch demo.py on a free localhost port; yields (url, process); stops it afterwards.
     Its output goes to a temp file (a pipe nobody reads would block a chatty server) and
-    is shown if it fails to start."""
+    is shown if it fails to start. env: variables set for the server on top of the
+    defaults (which give it a throwaway feedback store); log_to: a list that receives the
+    server's whole log once it has stopped."""
     import tempfile
 
     port = free_port()
     with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory() as scratch:
         # Without --feedback-db the demo would open the user's own store (in ~/.local/share):
         # tests get a throwaway one instead.
-        env = {**os.environ, "EMOJI_FER_FEEDBACK_DB": f"sqlite:///{scratch}/feedback.sqlite3"}
+        full_env = {**os.environ, "EMOJI_FER_FEEDBACK_DB": f"sqlite:///{scratch}/feedback.sqlite3", **(env or {})}
         proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port), *args], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+                                stdout=log, stderr=subprocess.STDOUT, text=True, env=full_env)
         try:
             url = f"http://127.0.0.1:{port}/"
             try:
@@ -139,7 +141,14 @@ def demo_server(*args):
             yield url, proc
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a server stuck on a request ignores SIGTERM
+                proc.kill()
+                proc.wait(timeout=30)
+            if log_to is not None:
+                log.seek(0)
+                log_to.append(log.read())
 
 
 # The TF.js tools are set up by the test session itself when missing (the README's test
