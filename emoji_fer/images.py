@@ -2,11 +2,24 @@
 
 Decoding is Pillow's; this module adds what users' files need: EXIF orientation
 (phones store portrait photos sideways), every mode (RGBA, palette, 16-bit, CMYK),
-bounded memory for huge images (JPEG DCT-domain downscaling via `Image.draft`,
-then a thumbnail), and one clear `ImageError` for anything that is not a usable image.
+bounded memory for huge images, and one clear `ImageError` for anything that is not a
+usable image. It is the one decoder of every image a user sends (the CLI, the library,
+every endpoint of the demo), so its guards hold everywhere:
+
+- only the common photo formats are parsed (`FORMATS`), so no rarely used decoder (or
+  Ghostscript, which Pillow runs for EPS) ever sees a stranger's bytes;
+- the size is read from the header and checked before anything is decoded: at most
+  `MAX_PIXELS` are decoded in full. A JPEG is first scaled in the DCT domain
+  (`Image.draft`: 1/2, 1/4 or 1/8), so a large photo costs what its reduced size costs;
+- right after decoding, the image is shrunk to `MAX_SIDE` in its own mode, and only
+  then rotated and converted, so no full-size copy is ever made. Decoding costs at most
+  4 bytes a pixel (Pillow's widest mode) plus, for a path, nothing of the file itself.
 """
 
+import contextlib
 import io
+import math
+import threading
 import warnings
 from pathlib import Path
 
@@ -14,7 +27,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 2048  # px: larger images are downscaled before detection (boxes are scaled back)
-MAX_PIXELS = 150_000_000  # refuse to decode more than this (decompression-bomb guard)
+# Refuse to decode more pixels than this in full (the decompression-bomb guard): 40 MP
+# holds an 8K frame (33 MP) and every phone photo as its JPEG is decoded (a 48 MP one at
+# half scale); decoding it costs at most 160 MB. docs/security.md: the demo's memory budget.
+MAX_PIXELS = 40_000_000
+# The formats Pillow may parse (Pillow's names): photos, screenshots and GIFs. JPEG's
+# parser also reads MPO, the multi-picture JPEG some cameras write.
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 MIN_SIDE = 16  # px: smaller images hold no classifiable face
 
 
@@ -22,10 +41,51 @@ class ImageError(ValueError):
     """The input is not a usable image; the message says why in words a user understands."""
 
 
+# Peak memory of decoding, bytes per decoded pixel, rounded up from getrusage's peak RSS
+# while decoding files of each kind at 4 and 24 megapixels (docs/security.md): WebP's
+# decoder holds its own copy of the pixels besides Pillow's (16-20); an RGBA PNG costs
+# the most of the others (10-15: an image at most MAX_SIDE costs more a pixel than a
+# larger one, which is shrunk before it is converted).
+DECODE_BYTES_PER_PIXEL = {"WEBP": 20}
+DECODE_BYTES_PER_PIXEL_OTHER = 15
+
+
+def decode_cost(width, height, image_format):
+    """Peak bytes of decoding a `width` x `height` image of a Pillow format name."""
+    return width * height * DECODE_BYTES_PER_PIXEL.get(image_format, DECODE_BYTES_PER_PIXEL_OTHER)
+
+
+class DecodeBudget:
+    """A bound on the memory that concurrent decodes take in one process (a server's).
+
+    capacity: bytes. `with budget(cost):` waits until the decodes in progress and this one
+    (cost in bytes, decode_cost) fit within capacity; a cost over the capacity waits for
+    every other decode to end and then runs alone. Small images pass at once: only large
+    ones queue, so a few huge uploads cannot take many times the memory of one.
+    """
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.used = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def __call__(self, cost):
+        with self._changed:
+            self._changed.wait_for(lambda: self.used == 0 or self.used + cost <= self.capacity)
+            self.used += cost
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.used -= cost
+                self._changed.notify_all()
+
+
 CHANNELS = ("RGB", "BGR")
 
 
-def load_rgb(source, max_side=MAX_SIDE, channels="RGB"):
+def load_rgb(source, max_side=MAX_SIDE, channels="RGB", budget=None):
     """Decode an image file, bytes or PIL image into RGB.
 
     source: path (str/Path), bytes, PIL.Image, or (H, W[, 1|3|4]) uint8 array whose
@@ -34,8 +94,11 @@ def load_rgb(source, max_side=MAX_SIDE, channels="RGB"):
     carry their own colour mode, so `channels` applies to arrays only.
     Returns (rgb, scale): rgb (H', W', 3) uint8 with max(H', W') <= max_side, and
     scale = original size / returned size (>= 1.0) to map boxes back to the original.
+    budget: a DecodeBudget that the decoding waits for (a server's bound on the memory
+    its concurrent decodes take), or None.
     Raises ImageError for missing, empty, non-image, truncated, corrupt, tiny or
-    absurdly large inputs; ValueError for a `channels` other than "RGB" or "BGR".
+    absurdly large inputs (over MAX_PIXELS decoded); ValueError for a `channels` other
+    than "RGB" or "BGR".
     """
     if channels not in CHANNELS:
         raise ValueError(f"channels must be one of {', '.join(CHANNELS)}, got {channels!r}")
@@ -48,7 +111,7 @@ def load_rgb(source, max_side=MAX_SIDE, channels="RGB"):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return _to_rgb(image, max_side)
+            return _to_rgb(image, max_side, budget)
     except ImageError as err:
         raise ImageError(f"{_name(source)}: {err}") from None
     except (OSError, SyntaxError, ValueError) as err:
@@ -56,45 +119,94 @@ def load_rgb(source, max_side=MAX_SIDE, channels="RGB"):
 
 
 def _open(source):
+    """A PIL image (not yet decoded) of a path or bytes. Raises ImageError for a path that
+    is missing, a folder, not a regular file (a device or pipe: reading one would never
+    end) or cannot be read (any OSError: name too long, permissions, ...); for empty
+    data, a video file, or content that is none of FORMATS. A path is read by Pillow as
+    it decodes: the file's bytes are never held in memory besides the pixels."""
+    import stat
+
     name = _name(source)
     if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
+        data = head = bytes(source)
     else:
         path = Path(source)
-        if not path.exists():
-            raise ImageError(f"{name}: no such file")
-        if path.is_dir():
-            raise ImageError(f"{name}: is a folder, not an image")
-        data = path.read_bytes()
-    if not data:
+        try:
+            mode = path.stat().st_mode
+            if stat.S_ISDIR(mode):
+                raise ImageError(f"{name}: is a folder, not an image")
+            if not stat.S_ISREG(mode):
+                raise ImageError(f"{name}: not a regular file (a device, pipe or socket), not an image")
+            with path.open("rb") as file:
+                head = file.read(16)
+        except FileNotFoundError:
+            raise ImageError(f"{name}: no such file") from None
+        except OSError as err:
+            raise ImageError(f"{name}: cannot read the file ({err.strerror or err})") from None
+        data = path
+    if not head:
         raise ImageError(f"{name}: empty file (0 bytes)")
+    if _is_video(head):
+        raise ImageError(f"{name}: a video file, not an image")
     try:
         with warnings.catch_warnings():
             # Our own MAX_PIXELS check (in _to_rgb) decides; Pillow's warning would only be noise.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(data))
+            return Image.open(io.BytesIO(data) if isinstance(data, bytes) else data, formats=FORMATS)
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image file (the content is no format Pillow can read)") from None
+        raise ImageError(f"{name}: not an image file (the content is none of "
+                         f"{', '.join(FORMATS[:-1])} or {FORMATS[-1]})") from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{name}: image too large to decode safely (over {MAX_PIXELS:,} pixels)") from None
+        raise ImageError(f"{name}: image too large to decode safely (at most {MAX_PIXELS / 1e6:g} megapixels)") \
+            from None
     except (OSError, SyntaxError, ValueError) as err:
         raise ImageError(f"{name}: corrupt or truncated image ({err})") from None
 
 
-def _to_rgb(image, max_side):
+# ISO-BMFF brands of images (HEIF, AVIF): an "ftyp" box with one of these is no video.
+_IMAGE_BRANDS = (b"avif", b"avis", b"avci", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2",
+                 b"msf1")
+
+
+def _is_video(head):
+    """Whether a file's first 12 bytes are a video container's: ISO-BMFF (MP4, MOV, M4V:
+    "ftyp" at offset 4), EBML (WebM, MKV) or RIFF AVI. Pillow would only say "not an
+    image"; the user needs to hear that it is a video."""
+    return ((head[4:8] == b"ftyp" and head[8:12] not in _IMAGE_BRANDS) or head[:4] == b"\x1a\x45\xdf\xa3"
+            or (head[:4] == b"RIFF" and head[8:12] == b"AVI "))
+
+
+def _to_rgb(image, max_side, budget=None):
     w, h = image.size
-    if w * h > MAX_PIXELS:
-        raise ImageError(f"image too large to decode safely ({w}x{h} px)")
     if min(w, h) < MIN_SIDE:
         raise ImageError(f"image too small ({w}x{h} px); a face needs at least {MIN_SIDE} px")
-    if image.format == "JPEG" and max(w, h) > max_side:
-        image.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale: bounded memory
+    if image.format in ("JPEG", "MPO") and max(w, h) > max_side:
+        # Decode at the smallest DCT scale that still covers max_side on the longest side
+        # (draft keeps each side at least the size asked, so ask in the image's aspect).
+        scale = max_side / max(w, h)
+        image.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))
+    decoded_w, decoded_h = image.size  # what load() will allocate, before it does
+    if decoded_w * decoded_h > MAX_PIXELS:
+        raise ImageError(f"image too large to decode safely ({w}x{h} px; at most {MAX_PIXELS / 1e6:g} megapixels)")
+    with budget(decode_cost(decoded_w, decoded_h, image.format)) if budget else contextlib.nullcontext():
+        return _decode(image, max_side, max(w, h))
+
+
+def _decode(image, max_side, longest):
     image.load()
-    image = ImageOps.exif_transpose(image)
+    if max(image.size) > max_side:
+        # Shrunk in its own mode first: every step after this one handles at most max_side.
+        # reducing_gap 1: a box reduction by an integer factor first, then bilinear, so the
+        # filter's intermediate images are of the reduced size, not of the decoded one.
+        if image.mode == "1":  # resized by nearest neighbour only
+            image = image.convert("L")
+        elif image.mode.startswith("I;16"):  # no box reduction in Pillow for these
+            image = image.convert("I")
+        image.thumbnail((max_side, max_side), Image.BILINEAR, reducing_gap=1.0)
+    ImageOps.exif_transpose(image, in_place=True)  # no copy when the photo is upright
     image = _as_rgb(image)
-    image.thumbnail((max_side, max_side), Image.BILINEAR)
     # The longest side does not change under EXIF rotation, so it gives the scale.
-    return np.asarray(image, dtype=np.uint8), max(w, h) / max(image.size)
+    return np.asarray(image, dtype=np.uint8), longest / max(image.size)
 
 
 def _as_rgb(image):
@@ -105,11 +217,13 @@ def _as_rgb(image):
         arr = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
         return Image.fromarray(arr.astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # Transparent pixels onto white, as a browser shows them.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+        # Transparent pixels onto white, as a browser shows them (paste through the alpha
+        # channel: one RGB image, no RGBA copies).
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+        white = Image.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _from_array(arr, channels):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cv2
 
+from emoji_fer.images import MAX_PIXELS
 from emoji_fer.timeline import Timeline
 
 DEFAULT_FPS = 2.0  # Hz
@@ -66,6 +67,11 @@ def _open(path):
     frames = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
     info = VideoInfo(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), fps, frames,
                      frames / fps if fps and frames else 0.0)
+    if info.width * info.height > MAX_PIXELS:
+        # Each frame is decoded in full: the images' pixel cap holds for frames too.
+        cap.release()
+        raise VideoError(f"{path}: frames of {info.width}x{info.height} px are too large to decode safely "
+                         f"(at most {MAX_PIXELS / 1e6:g} megapixels)")
     return cap, info
 
 
