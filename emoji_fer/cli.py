@@ -2,7 +2,8 @@
 
 predict  PATH... [--no-detect] [--top-k 3] [--detector blazeface|hog|mtcnn|haar] [--model PATH]
          prints a JSON list, one entry per path: {"schema_version", "path", "faces",
-         "whole_image", "message", "error"}; exit status 2 if any path could not be read.
+         "whole_image", "message", "error"}; exit status 2 if any path could not be read
+         (each such error also one line on stderr).
 evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
          accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
 video    PATH [--fps 2] [--csv FILE] [--plot PNG] [--annotate FILE.webm|.mp4] [--smoothing S]
@@ -10,18 +11,29 @@ video    PATH [--fps 2] [--csv FILE] [--plot PNG] [--annotate FILE.webm|.mp4] [-
          the main face) to --csv, or to stdout without it; a summary on stdout (stderr
          when the rows go there); a progress bar on stderr; exit status 2 for a bad video.
 feedback [--feedback-db URL] stats [--json] [--by day|week] | export DIR [--test-every 5]
-         | delete ID... | purge --before DATE
+         [--replace] | delete ID... | purge --before DATE
          the feedback store (emoji_fer.feedback): model health per model version and
          over time, export for `python -m train --extra-data DIR`, deletion, retention;
-         exit status 2 if the store cannot be opened.
+         exit status 2 if there is no store at the URL (none is created) or it cannot be
+         opened, 1 if an id to delete was not there.
+
+Every error is one line `error: ...` on stderr with a non-zero exit status (2 unless
+said otherwise); a traceback means a bug.
 """
 
 import argparse
 import json
+import shlex
 import sys
+from pathlib import Path
 
 from emoji_fer.detect import DEFAULT_DETECTOR, DETECTORS
 from emoji_fer.labels import LABELS
+
+# emoji_fer.feedback.MAX_ID, the largest id a row can have; not imported from there: the
+# base install has no SQLAlchemy, and argparse checks ids before the command runs.
+MAX_ID = 2**31 - 1
+VIDEO_NOT_IMAGE = "a video file, not an image"  # how emoji_fer.images says a file is a video
 
 
 def build_parser():
@@ -73,8 +85,10 @@ def build_parser():
     x.add_argument("dir", metavar="DIR")
     x.add_argument("--test-every", type=int, default=5, metavar="K",
                    help="hold out rows whose id is divisible by K (default: 5, a 20 %% share)")
+    x.add_argument("--replace", action="store_true",
+                   help="replace an earlier export in DIR (without it DIR must be empty or new)")
     d = fsub.add_parser("delete", help="delete rows by id")
-    d.add_argument("ids", nargs="+", type=int, metavar="ID")
+    d.add_argument("ids", nargs="+", type=_row_id, metavar="ID")
     r = fsub.add_parser("purge", help="delete every row older than a date (retention)")
     r.add_argument("--before", required=True, type=_date, metavar="DATE", help="YYYY-MM-DD or an ISO time (UTC)")
     f.set_defaults(func=feedback)
@@ -91,6 +105,16 @@ def _date(text):
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def _row_id(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"not a row id: {text!r} (a whole number from 1 to {MAX_ID})")
+    return value
+
+
 def _rate(text):
     from emoji_fer.video import MAX_FPS
 
@@ -105,6 +129,7 @@ def predict(args):
     from emoji_fer.predictor import SCHEMA_VERSION, Predictor
 
     predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
+    predictor.detector  # built now: a detector that cannot be (a missing extra) fails before any file
     results, failed = [], False
     for path in args.paths:
         try:
@@ -112,8 +137,12 @@ def predict(args):
             results.append({"schema_version": out.pop("schema_version"), "path": path, **out, "error": None})
         except ImageError as err:
             failed = True
+            message = _one_line(err)
+            if message.endswith(VIDEO_NOT_IMAGE):
+                message += f"; use: emoji-fer video {shlex.quote(path)}"
+            print(f"error: {message}", file=sys.stderr)
             results.append({"schema_version": SCHEMA_VERSION, "path": path, "faces": [], "whole_image": False,
-                            "message": None, "error": str(err)})
+                            "message": None, "error": message})
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 2 if failed else 0
 
@@ -151,11 +180,19 @@ def video(args):
         # Before decoding anything: a long video should not be analysed only to fail here.
         print("error: --plot needs matplotlib: pip install 'emoji-fer[plot]'", file=sys.stderr)
         return 2
+    for option, out in (("--csv", args.csv), ("--plot", args.plot), ("--annotate", args.annotate)):
+        # The same reason: the usual mistakes in an output path, before decoding. Whatever
+        # else fails at writing is an OSError, which main() reports.
+        problem = out and _unwritable(Path(out))
+        if problem:
+            print(f"error: {option} {out}: {problem}", file=sys.stderr)
+            return 2
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     cv2.setLogLevel(2)  # errors only
     try:
         duration = probe(args.path).duration_s
         predictor = Predictor(args.model, detector=args.detector)
+        predictor.detector  # built now: a detector that cannot be fails before the progress bar
         with tqdm(total=round(duration, 1) or None, unit="s", desc="video", file=sys.stderr,
                   bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} s [{elapsed}<{remaining}]") as bar:
             def progress(t, _):
@@ -174,45 +211,71 @@ def video(args):
     return 0
 
 
+def _unwritable(path):
+    """Why a file cannot be written at `path` (its folder is missing, it is a folder), or None."""
+    if path.is_dir():
+        return "is a folder"
+    if not path.parent.is_dir():
+        return f"{path.parent} is not a folder" if path.parent.exists() else f"folder {path.parent} does not exist"
+    return None
+
+
 def feedback(args):
     try:
-        from emoji_fer.feedback import FeedbackStore, StoreUnavailable, export_folder
+        from emoji_fer.feedback import FeedbackError, FeedbackStore, StoreUnavailable, export_folder
     except ImportError as err:  # the base install has no SQLAlchemy
         print(f"error: the feedback store needs the [feedback] extra: pip install 'emoji-fer[feedback]' ({err})",
               file=sys.stderr)
         return 2
 
     try:
-        store = FeedbackStore(args.feedback_db)
+        # create=False: a mistyped path must not leave a new, empty store behind.
+        store = FeedbackStore(args.feedback_db, create=False)
     except StoreUnavailable as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     try:
-        if args.action == "stats":
-            from emoji_fer import health
-            from emoji_fer.model_files import read_metadata, shipped_model
-
-            reports = health.report_by_model(store.rows(), health.reference_mix(read_metadata(
-                args.model or shipped_model())), args.by)
-            if args.json:
-                print(json.dumps(reports, indent=2))
-            else:
-                print(health.summary_text(reports["all"]))
-                for sha, rep in reports["models"].items():
-                    print(f"\nmodel {sha[:12]}: {rep['n']} rows, accuracy {rep['accuracy']:.1%}, "
-                          f"ECE {rep['calibration']['ece']:.3f}")
-        elif args.action == "export":
-            if args.test_every < 2:
-                print("error: --test-every must be at least 2", file=sys.stderr)
-                return 2
-            counts = export_folder(store, args.dir, args.test_every)
-            print(f"wrote {counts['train']} faces to {args.dir}/train and {counts['test']} held out to {args.dir}/test")
-        elif args.action == "delete":
-            print(f"deleted {store.delete(args.ids)} of {len(args.ids)} rows")
-        elif args.action == "purge":
-            print(f"deleted {store.purge(args.before)} rows created before {args.before.isoformat()}")
+        return _feedback_action(args, store, export_folder)
+    except (StoreUnavailable, FeedbackError) as err:  # FeedbackError: ExportError among them
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 2
     finally:
         store.close()
+
+
+def _feedback_action(args, store, export_folder):
+    """One `feedback` action on an open store; returns the exit status."""
+    if args.action == "stats":
+        from emoji_fer import health
+        from emoji_fer.model_files import read_metadata, shipped_model
+
+        reports = health.report_by_model(store.rows(), health.reference_mix(read_metadata(
+            args.model or shipped_model())), args.by)
+        if args.json:
+            print(json.dumps(reports, indent=2))
+        else:
+            print(health.summary_text(reports["all"]))
+            for sha, rep in reports["models"].items():
+                print(f"\nmodel {sha[:12]}: {rep['n']} rows, accuracy {rep['accuracy']:.1%}, "
+                      f"ECE {rep['calibration']['ece']:.3f}")
+    elif args.action == "export":
+        if args.test_every < 2:
+            print("error: --test-every must be at least 2", file=sys.stderr)
+            return 2
+        counts = export_folder(store, args.dir, args.test_every, replace=args.replace)
+        print(f"wrote {counts['train']} faces to {args.dir}/train and {counts['test']} held out to {args.dir}/test")
+    elif args.action == "delete":
+        ids = list(dict.fromkeys(args.ids))  # an id given twice is one row
+        deleted = set(store.delete_ids(ids))
+        print(f"deleted {len(deleted)} of {len(ids)} rows")
+        missing = [f"#{i}" for i in ids if i not in deleted]
+        if missing:
+            # Exit status 1, not 2: the other rows were deleted; a script must still notice.
+            print(f"error: no row{'s' if len(missing) > 1 else ''} {', '.join(missing)} (already deleted?)",
+                  file=sys.stderr)
+            return 1
+    elif args.action == "purge":
+        print(f"deleted {store.purge(args.before)} rows created before {args.before.isoformat()}")
     return 0
 
 
@@ -228,10 +291,31 @@ def format_report(report):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from emoji_fer.model_files import ModelFileError
-
     try:
         return args.func(args)
-    except ModelFileError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except _expected_errors() as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
+
+
+def _expected_errors():
+    """What a user's input or machine can cause, each reported as one line; anything else
+    is a bug and keeps its traceback. The feedback store's errors are caught in feedback():
+    its module needs the [feedback] extra."""
+    from emoji_fer.detect import DetectorUnavailable
+    from emoji_fer.fer2013 import DatasetError
+    from emoji_fer.images import ImageError
+    from emoji_fer.model_files import ModelFileError
+    from emoji_fer.video import VideoError
+
+    # OSError: an output path (--csv, --plot, --annotate) that cannot be written, ...
+    return ModelFileError, ImageError, VideoError, DatasetError, DetectorUnavailable, OSError
+
+
+def _one_line(err):
+    """An error's message on one line; an OSError as "path: reason", not "[Errno 2] ..."."""
+    if isinstance(err, OSError) and err.strerror:
+        text = f"{err.filename}: {err.strerror}" if err.filename is not None else err.strerror
+    else:
+        text = str(err) or type(err).__name__
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())

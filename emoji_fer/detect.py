@@ -40,12 +40,18 @@ DEFAULT_DETECTOR = "blazeface"
 HOG_UPSAMPLE = 0  # 1 would find faces down to ~40 px but costs 4x the time
 
 
+class DetectorUnavailable(ImportError):
+    """A detector whose optional package is not installed; the message is one line that
+    says what to install (the CLI prints it as it is)."""
+
+
 class FaceDetector:
     """detect(rgb) -> boxes; detect_faces(rgb) -> boxes with scores and keypoints.
 
     backend: one of DETECTORS. spec: BlazeFace's postprocessing as the model's metadata
     records it ("detection"; default emoji_fer.blazeface.BLAZEFACE). Raises ValueError
-    for an unknown backend, ImportError when MTCNN's extra is not installed."""
+    for an unknown backend, DetectorUnavailable (an ImportError) when MTCNN's extra is
+    not installed."""
 
     def __init__(self, backend=DEFAULT_DETECTOR, spec=None):
         if backend not in DETECTORS:
@@ -101,8 +107,10 @@ class _MTCNN:
         try:
             from mtcnn import MTCNN  # imports TensorFlow; only when this backend is chosen
         except ImportError as err:
-            raise ImportError(f"the mtcnn detector needs the [mtcnn] extra: pip install 'emoji-fer[mtcnn]' ({err})") \
-                from None
+            message = "the mtcnn detector needs the [mtcnn] extra: pip install 'emoji-fer[mtcnn]'"
+            # The package itself missing is all the user needs to hear; a broken install
+            # under it (TensorFlow failing to import) also needs its own cause.
+            raise DetectorUnavailable(message if err.name == "mtcnn" else f"{message} ({err})") from None
 
         self._mtcnn = MTCNN(device="CPU:0")
 

@@ -18,7 +18,11 @@ The schema is versioned with Alembic (emoji_fer/migrations), upgraded on open.
 
 import contextlib
 import io
+import math
 import os
+import re
+import secrets
+import shutil
 import threading
 import time
 from datetime import datetime, timezone
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import (JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, create_engine, delete,
-                        event, func, select, text)
+                        event, func, inspect, select, text)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -39,6 +43,7 @@ CROP_SIDE = 48  # px
 MIGRATION_ATTEMPTS = 5  # SQLite replicas racing to create the schema: the losers retry
 _MIGRATION_LOCK = threading.Lock()
 _ADVISORY_KEY = 0x656D6F6A69  # "emoji": the PostgreSQL advisory lock of schema migrations
+MAX_ID = 2**31 - 1  # the id column is an Integer: int32 on PostgreSQL, so no row has a larger id
 
 
 # The schema as the code reads and writes it; emoji_fer/migrations creates and upgrades it
@@ -64,6 +69,11 @@ class FeedbackError(ValueError):
 
 class StoreUnavailable(RuntimeError):
     """The database cannot be opened or written; the message says which URL and why."""
+
+
+class ExportError(FeedbackError):
+    """export_folder cannot write its folder (not empty, holds files that are not an
+    export's, not a folder, not writable); the message is one line that says why."""
 
 
 def default_url():
@@ -107,16 +117,51 @@ def png_pixels(data):
         return np.asarray(im.convert("L"), np.uint8)
 
 
+# Query parameters of a database URL whose values are secrets (libpq's password and
+# sslpassword, tokens and keys of other drivers): hidden wherever a URL is shown.
+_SECRET_PARAMETER = re.compile(r"pass|secret|token|key|auth|cred", re.IGNORECASE)
+
+
+def safe_url(url):
+    """A database URL without its credentials: the password and every secret-looking
+    query parameter (password=, sslpassword=, ...) shown as ***. For logs and error
+    messages; the public page names no database at all (emoji_fer.serving)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):  # ValueError: e.g. a port that is not a number
+        return "(unparsable URL)"
+    query = {k: ("***" if _SECRET_PARAMETER.search(k) else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
+def redact(text, url):
+    """`text` with every secret of `url` (its password, its secret query values) replaced
+    by ***, however a driver quoted them."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):
+        return text
+    secrets = [parsed.password] + [v for k, v in parsed.query.items() if _SECRET_PARAMETER.search(k)]
+    for secret in secrets:
+        for value in ([secret] if isinstance(secret, str) else list(secret or ())):
+            if value:
+                text = text.replace(value, "***")
+    return text
+
+
 class FeedbackStore:
     """Open (creating or upgrading the schema) the store at `url` (default: default_url()).
 
+    create: False opens only a store that is already there (the CLI's, where a mistyped
+    path must not make a new empty one): a SQLite file that does not exist, or a database
+    without the `feedback` table, raises StoreUnavailable and nothing is created.
     Raises StoreUnavailable when the database cannot be opened or migrated: a missing
     or read-only directory, a bad URL, a server that does not answer.
     Thread-safe: each call uses its own connection from SQLAlchemy's pool. Every method
     raises StoreUnavailable when the database fails under it.
     """
 
-    def __init__(self, url=None):
+    def __init__(self, url=None, create=True):
         self.url = url or default_url()
         self.engine = None
         try:
@@ -129,19 +174,35 @@ class FeedbackStore:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
+            if not create:
+                self._require_existing()  # before migrating: that would create the schema
             self._migrate()
+        except StoreUnavailable:
+            self.engine.dispose()
+            raise
         except (ArgumentError, SQLAlchemyError, ImportError, OSError, ValueError) as err:
             if self.engine is not None:
                 self.engine.dispose()
-            raise StoreUnavailable(f"feedback store {self.safe_url}: {_first_line(err)}") from None
+            raise StoreUnavailable(f"feedback store {self.safe_url}: {redact(_first_line(err), self.url)}") from None
 
     @property
     def safe_url(self):
-        """The URL without its password, for messages and logs."""
-        try:
-            return make_url(self.url).render_as_string(hide_password=True)
-        except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
-            return "(unparsable URL)"
+        """The URL without its credentials (safe_url), for messages and logs."""
+        return safe_url(self.url)
+
+    def _require_existing(self):
+        """Raise StoreUnavailable unless the store has been created: connecting to a SQLite
+        file that does not exist would create it, so that is checked first."""
+        missing = f"no feedback store at {self.safe_url}"
+        hint = "(the demo creates it on first start; check --feedback-db)"
+        if self.engine.dialect.name == "sqlite":
+            path = Path(self.engine.url.database)
+            if not path.parent.is_dir():
+                raise StoreUnavailable(f"{missing}: folder {path.parent} does not exist {hint}")
+            if not path.is_file():
+                raise StoreUnavailable(f"{missing} {hint}")
+        if not inspect(self.engine).has_table(feedback.name):
+            raise StoreUnavailable(f"{missing} {hint}")
 
     def _migrate(self):
         from alembic import command
@@ -231,9 +292,19 @@ class FeedbackStore:
 
     def delete(self, ids):
         """Delete rows by id (an int or a list); returns how many were deleted."""
+        return len(self.delete_ids(ids))
+
+    def delete_ids(self, ids):
+        """Delete rows by id (an int or a list); returns the ids that were there, and so
+        were deleted, ascending. Ids outside 1..MAX_ID match no row (the database is not
+        asked: drivers overflow on them)."""
         ids = [int(i) for i in (ids if isinstance(ids, (list, tuple, set)) else [ids])]
+        ids = [i for i in ids if 1 <= i <= MAX_ID]
+        if not ids:
+            return []
+        query = delete(feedback).where(feedback.c.id.in_(ids)).returning(feedback.c.id)
         with self._failing_as_unavailable("delete from"), self.engine.begin() as connection:
-            return connection.execute(delete(feedback).where(feedback.c.id.in_(ids))).rowcount
+            return sorted(connection.execute(query).scalars())
 
     def purge(self, before):
         """Delete every row created before `before` (a datetime; naive means UTC): the
@@ -249,7 +320,7 @@ class FeedbackStore:
         try:
             yield
         except SQLAlchemyError as err:
-            raise StoreUnavailable(f"could not {what} {self.safe_url}: {_first_line(err)}") from None
+            raise StoreUnavailable(f"could not {what} {self.safe_url}: {redact(_first_line(err), self.url)}") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -278,6 +349,21 @@ def _first_line(err):
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
+def face_number(value):
+    """A face index as a client sent it, checked: an int, a float with no fraction (a
+    JSON number such as 1.0) or a string of digits. Returns the int; raises FeedbackError
+    for anything else (0.4 is not face 0, True is not face 1)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise FeedbackError(f"face index {value!r} is not a whole number")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        return int(value.strip())
+    raise FeedbackError(f"face index {str(value)[:40]!r} is not a whole number")
+
+
 def submit(store, predictor, image, face_index, label, source="api", session_id=None, channels="RGB"):
     """Confirm or correct one face of a photo: the server's own prediction is stored.
 
@@ -294,10 +380,7 @@ def submit(store, predictor, image, face_index, label, source="api", session_id=
     label = str(label).strip().lower() if label is not None else ""
     if label not in LABELS:
         raise FeedbackError(f"label {label!r} is not one of the seven: {', '.join(LABELS)}")
-    try:
-        face_index = int(face_index)
-    except (TypeError, ValueError):
-        raise FeedbackError(f"face index {face_index!r} is not a whole number") from None
+    face_index = face_number(face_index)
     rgb, factor = load_rgb(image, channels=channels)
     result, inputs = predictor.predict_rgb_with_inputs(rgb, factor)
     faces = result["faces"]
@@ -313,14 +396,85 @@ def submit(store, predictor, image, face_index, label, source="api", session_id=
     return {"id": row_id, "predicted": predicted, "label": label}
 
 
-def export_folder(store, out_dir, test_every=5):
+# What export_folder writes, split by split: nothing else may be in a folder it replaces.
+_EXPORT_FILES = {"train": re.compile(r"Feedback_\d+\.png"), "test": re.compile(r"FeedbackTest_\d+\.png")}
+
+
+def export_folder(store, out_dir, test_every=5, replace=False):
     """Write every stored face in the FER-2013 Kaggle folder layout, for `python -m train
     --extra-data DIR`: DIR/train/<label>/Feedback_<id>.png, and the held-out share
     DIR/test/<label>/FeedbackTest_<id>.png for ids divisible by `test_every` (a split
     by id, so it never changes as rows are added). <label> is the label the user gave.
-    Returns {"train": count, "test": count}. Files already there are overwritten.
+    Returns {"train": count, "test": count}.
+
+    DIR must not exist or be empty, unless `replace`: then it may hold an earlier export
+    (and nothing else), which the new one replaces whole, so faces deleted from the store
+    since are gone from it too. The export is written to a new folder beside DIR and then
+    renamed into place: an interrupted export leaves the earlier one (or, between the two
+    renames, it under a hidden name beside DIR).
+    Raises ExportError when DIR is not a folder, is not empty without `replace`, holds
+    anything an export does not write, or cannot be written (any OSError);
+    StoreUnavailable when reading the store fails. DIR is unchanged in all these cases.
     """
-    out_dir = Path(out_dir)
+    shown = out_dir
+    try:
+        out_dir = Path(out_dir).resolve()  # resolved: a DIR that is a symlink stays one
+        _check_export_target(out_dir, shown, replace)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        fresh = _hidden_beside(out_dir, "export")
+        fresh.mkdir()
+        try:
+            counts = _write_faces(store, fresh, test_every)
+            _swap_in(fresh, out_dir)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)  # gone already when it was swapped in
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        raise ExportError(f"cannot write {shown} ({err.strerror or err}{where})") from None
+    return counts
+
+
+def _check_export_target(out_dir, shown, replace):
+    # A file where a folder on the way should be: said so, not mkdir's "File exists".
+    existing = next(parent for parent in out_dir.parents if parent.exists())
+    if not existing.is_dir():
+        raise ExportError(f"cannot write {shown}: {existing} is not a folder")
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ExportError(f"{shown} is not a folder")
+    if not any(out_dir.iterdir()):
+        return
+    if not replace:
+        raise ExportError(f"{shown} is not empty: pass --replace to replace an earlier export")
+    foreign = _not_exported(out_dir)
+    if foreign is not None:
+        # Replacing removes the folder's content: only ever an export's own files.
+        raise ExportError(f"{shown} holds {foreign.relative_to(out_dir)}, which no export writes: "
+                          "not replacing it (choose another folder)")
+
+
+def _not_exported(out_dir):
+    """The first entry of out_dir that export_folder does not write, or None. Symbolic
+    links are never an export's."""
+    for split in out_dir.iterdir():
+        if split.name not in _EXPORT_FILES or split.is_symlink() or not split.is_dir():
+            return split
+        for label in split.iterdir():
+            if label.name not in LABELS or label.is_symlink() or not label.is_dir():
+                return label
+            for face in label.iterdir():
+                if not _EXPORT_FILES[split.name].fullmatch(face.name) or face.is_symlink() or not face.is_file():
+                    return face
+    return None
+
+
+def _hidden_beside(path, what):
+    # Same parent: a rename within one file system, never a copy.
+    return path.with_name(f".{path.name}.{what}-{secrets.token_hex(4)}")
+
+
+def _write_faces(store, out_dir, test_every):
     counts = {"train": 0, "test": 0}
     for row in store.rows(with_crops=True):
         held_out = row["id"] % test_every == 0
@@ -330,3 +484,19 @@ def export_folder(store, out_dir, test_every=5):
         (folder / name).write_bytes(row["crop_png"])
         counts["test" if held_out else "train"] += 1
     return counts
+
+
+def _swap_in(fresh, out_dir):
+    """Rename `fresh` to `out_dir`, whose earlier content (if any) is removed after."""
+    if not out_dir.exists():
+        fresh.rename(out_dir)
+        return
+    old = _hidden_beside(out_dir, "old")
+    out_dir.rename(old)
+    try:
+        fresh.rename(out_dir)
+    except OSError:
+        old.rename(out_dir)  # the earlier export back in place
+        raise
+    # The new export is in place: an old copy that cannot be removed is no failure of it.
+    shutil.rmtree(old, ignore_errors=True)
