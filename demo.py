@@ -23,10 +23,10 @@ from emoji_fer.detect import DEFAULT_DETECTOR, DETECTORS
 from emoji_fer.feedback import ENV_VAR as FEEDBACK_DB_ENV
 from emoji_fer.images import ImageError
 from emoji_fer.live import DEFAULT_RATE
-from emoji_fer.serving import (FeedbackDesk, PredictorPool, analyze, live_frame, live_summary, store_files,
-                               video_timeline, write_export, write_jpeg)
+from emoji_fer.serving import (FeedbackDesk, PredictorPool, analyze, live_frame, live_summary, public_error,
+                               store_files, video_timeline, write_export, write_jpeg)
 from emoji_fer.timeline import COLORS
-from emoji_fer.ui import (ADMIN_PASSWORD_ENV, ADMIN_PATH, FEEDBACK_CONCURRENCY, FEEDBACK_ERRORS, ImageFile,
+from emoji_fer.ui import (ADMIN_PASSWORD_ENV, ADMIN_PATH, FEEDBACK_CONCURRENCY, FEEDBACK_ERRORS, ImageFile, VideoFile,
                           admin_app, confirm_label, face_picker, feedback_buttons, feedback_reply, health_tab, serve)
 from emoji_fer.video import DEFAULT_FPS, VideoError
 
@@ -163,7 +163,7 @@ def build_demo(predictor, desk=None, admin=False):
         try:
             return desk.submit_image(image, face_index, label, request.session_hash, "api")
         except FEEDBACK_ERRORS as err:
-            raise gr.Error(str(err)) from None
+            raise gr.Error(public_error(err)) from None
 
     # delete_cache: uploads older than an hour are removed hourly, so disk use stays bounded.
     with gr.Blocks(title="Emoji the Possibilities", delete_cache=(3600, 3600)) as demo:
@@ -207,9 +207,9 @@ def build_demo(predictor, desk=None, admin=False):
             session = gr.State(None, time_to_live=STATE_TTL)
             with gr.Row():
                 with gr.Column(scale=2):
-                    # numpy: stream frames arrive as JPEG data URLs and are decoded in memory
-                    # (type="filepath" would write every frame to disk).
-                    webcam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
+                    # Stream frames arrive as JPEG data URLs: ImageFile hands over their bytes,
+                    # decoded in memory by the guarded decoder (none is written to disk).
+                    webcam = ImageFile(sources=["webcam"], streaming=True, label="Webcam")
                     rate = gr.Slider(0.5, 4, DEFAULT_RATE, step=0.5, label="Samples per second")
                     live_smoothing = gr.Slider(0, 10, 0, step=0.5, label="Smoothing: half-life in s (0 = off)")
                     with gr.Row():
@@ -221,7 +221,8 @@ def build_demo(predictor, desk=None, admin=False):
                     live_plot = timeline_plot("Expression timeline")
                     live_text = gr.Markdown(live_summary(None))
                     if feedback and desk.on:
-                        live_face = gr.Number(0, precision=0, minimum=0, render=False,
+                        # No precision: Gradio would round 0.4 to face 0; the store checks it is whole.
+                        live_face = gr.Number(0, minimum=0, render=False,
                                               label="Face (0 = the largest) in the latest sample, shown in Now")
                         feedback_buttons(live_face, webcam_handler, [session, live_face])
                     elif feedback:
@@ -246,7 +247,7 @@ def build_demo(predictor, desk=None, admin=False):
             video_state = gr.State(None, time_to_live=STATE_TTL)
             with gr.Row():
                 with gr.Column(scale=2):
-                    video_in = gr.Video(sources=["upload"], label="Video (MP4, WebM or MOV)")
+                    video_in = VideoFile(sources=["upload"], label="Video (MP4, WebM or MOV)")
                     fps = gr.Slider(0.5, 10, DEFAULT_FPS, step=0.5, label="Samples per second")
                     video_smoothing = gr.Slider(0, 10, 0, step=0.5, label="Smoothing: half-life in s (0 = off)")
                     annotate = gr.Checkbox(False, label="Also make a copy with boxes and emoji (slower)")
@@ -268,7 +269,7 @@ def build_demo(predictor, desk=None, admin=False):
         if feedback:
             # /feedback for API users: the photo, the face number, the label. The server
             # classifies the photo again and stores its own result (emoji_fer.feedback.submit).
-            api_inputs = [ImageFile(type="filepath", visible=False), gr.Number(0, precision=0, visible=False),
+            api_inputs = [ImageFile(type="filepath", visible=False), gr.Number(0, visible=False),
                           gr.Textbox(visible=False)]
             gr.Button(visible=False).click(api_feedback, api_inputs, gr.JSON(visible=False), api_name="feedback",
                                            concurrency_id="feedback", concurrency_limit=FEEDBACK_CONCURRENCY)
@@ -299,7 +300,7 @@ def main():
     # A store that cannot be opened leaves feedback off (the page says why); the demo runs.
     desk = FeedbackDesk(predictor, args.feedback_db, enabled=not args.no_feedback)
     if desk.enabled and not desk.on:
-        print(f"* Feedback is off: {desk.off_reason}", flush=True)
+        print(f"* Feedback is off: {desk.off_detail}", flush=True)
         if args.admin_password:
             print(f"* {ADMIN_PATH} is not served: it shows the feedback store", flush=True)
     admin = admin_app(desk) if desk.on and args.admin_password else None

@@ -16,12 +16,22 @@ from pathlib import Path
 import cv2
 
 from emoji_fer.draw import draw_faces
-from emoji_fer.images import ImageError, load_rgb
+from emoji_fer.images import DecodeBudget, ImageError, load_rgb
 from emoji_fer.labels import EMOJI
 from emoji_fer.live import LiveSession
 from emoji_fer.timeline import summary_text
 from emoji_fer.video import VideoError, analyse_video, probe
 
+# The demo's limits for what a client may send (docs/security.md says how they were chosen):
+# the largest file one upload (or one request body) may hold, and the resident memory the
+# server must stay within while its concurrent requests all decode the largest image allowed.
+MAX_UPLOAD_MB = 100
+MEMORY_BUDGET_MB = 2048
+# Of which the images being decoded at once may take this much (emoji_fer.images'
+# DecodeBudget): the largest image allowed costs up to 800 MB to decode (a WebP of
+# MAX_PIXELS), so it is decoded alone, while webcam frames and photos decode side by side.
+DECODE_BUDGET_MB = 800
+DECODES = DecodeBudget(DECODE_BUDGET_MB * 2**20)
 VIDEO_MAX_S = 3600  # s: longer videos are refused by the demo (the CLI has no limit)
 EXPORT_MAX_AGE_S = 900  # s: our copies of exported files; Gradio serves its own cached copy
 # px: the longest side of the photo the demo sends back. The Photo tab shows it in half
@@ -109,8 +119,9 @@ def write_jpeg(rgb, folder, quality=JPEG_QUALITY):
 
 
 def _load(image):
+    """Decode a client's image (a path or bytes) within the server's decode budget."""
     try:
-        return load_rgb(image)
+        return load_rgb(image, budget=DECODES)
     except ImageError as err:
         raise _named(err, image) from None
 
@@ -118,6 +129,8 @@ def _load(image):
 def _named(err, image):
     """The ImageError naming only the file the user chose: uploads arrive under a server
     temp folder, whose path is not the user's business."""
+    if not isinstance(image, (str, Path)):
+        return err
     return ImageError(str(err).replace(str(image), Path(str(image)).name))
 
 
@@ -300,25 +313,27 @@ class FeedbackDesk:
     predictor: the demo's Predictor (every submission classifies the photo again with it,
     see emoji_fer.feedback.submit). url: the store's SQLAlchemy URL (default:
     emoji_fer.feedback.default_url()). enabled=False (--no-feedback) opens nothing.
-    A store that cannot be opened does not stop the demo: `off_reason` says why
-    (StoreUnavailable's message, with no password in it) and `store` is None.
+    A store that cannot be opened does not stop the demo: `store` is None, `off_reason`
+    says so in words for the public page (no database location or credentials), and
+    `off_detail` says why, for the server's log (credentials redacted).
     """
 
     def __init__(self, predictor, url=None, enabled=True):
         self.predictor = predictor
         self.enabled = enabled
         self.url = url
-        self.store, self.off_reason = None, None
+        self.store, self.off_reason, self.off_detail = None, None, None
         if not enabled:
-            self.off_reason = "feedback is turned off (--no-feedback)"
+            self.off_reason = self.off_detail = "feedback is turned off (--no-feedback)"
             return
-        from emoji_fer.feedback import FeedbackStore, StoreUnavailable
+        from emoji_fer.feedback import FeedbackStore, StoreUnavailable, default_url, redact
 
         try:
             self.store = FeedbackStore(url)
             self.url = self.store.url
         except StoreUnavailable as err:
-            self.off_reason = _redact(str(err), url)
+            self.off_reason = STORE_DOWN
+            self.off_detail = redact(str(err), url or default_url())
 
     @property
     def on(self):
@@ -328,7 +343,7 @@ class FeedbackDesk:
         if self.store is None:
             from emoji_fer.feedback import StoreUnavailable
 
-            raise StoreUnavailable(f"feedback is off: {self.off_reason}")
+            raise StoreUnavailable(f"feedback is off: {self.off_detail}")
         return self.store
 
     def submit_image(self, image, face_index, label, session_id=None, source="photo", shown=None):
@@ -344,10 +359,8 @@ class FeedbackDesk:
             raise ImageError("no image given: upload a photo first")
         if label is None:
             label = top_label(shown, face_index)
-        try:
-            return submit(store, self.predictor, image, face_index, label, source, session_id)
-        except ImageError as err:
-            raise _named(err, image) from None
+        rgb, _ = _load(image)  # within the decode budget; submit classifies the decoded photo
+        return submit(store, self.predictor, rgb, face_index, label, source, session_id)
 
     def submit_webcam(self, session, face_index, label, session_id=None):
         """The same for the latest sampled frame of a live session (a FeedbackLiveSession
@@ -369,8 +382,8 @@ class FeedbackDesk:
         return health_view(self._store(), reference_mix(self.predictor.metadata), model, by,
                            served_sha256=self.predictor.model_sha256)
 
-    def corrections(self, limit=GALLERY_SIZE):
-        return latest_corrections(self._store(), limit)
+    def corrections(self, folder, limit=GALLERY_SIZE):
+        return latest_corrections(self._store(), folder, limit)
 
     def delete(self, row_id):
         return delete_row(self._store(), row_id)
@@ -386,15 +399,19 @@ def store_files(url):
     return [str(db)] + [f"{db}{suffix}" for suffix in ("-wal", "-shm", "-journal")]
 
 
-def _redact(message, url):
-    """The message without the URL's password, should any driver quote it."""
-    try:
-        from sqlalchemy.engine import make_url
+STORE_DOWN = "the feedback store cannot be reached; the server's log says why"
 
-        password = make_url(url).password if url else None
-    except Exception:  # noqa: BLE001 - an unparsable URL has no password to hide
-        password = None
-    return message.replace(password, "***") if password else message
+
+def public_error(err):
+    """The message a client sees for an error of a feedback action: the error's own for
+    a user's mistake; for a store that failed, STORE_DOWN, with the details (which name
+    the database) printed to the server's log instead."""
+    from emoji_fer.feedback import StoreUnavailable
+
+    if isinstance(err, StoreUnavailable):
+        print(f"* Feedback store error: {err}", flush=True)
+        return f"nothing was stored: {STORE_DOWN}"
+    return str(err)
 
 
 def top_label(result, face_index):
@@ -404,10 +421,9 @@ def top_label(result, face_index):
     faces = (result or {}).get("faces") or []
     if not faces:
         raise FeedbackError("no face to confirm in the latest result")
-    try:
-        index = int(face_index)
-    except (TypeError, ValueError):
-        raise FeedbackError(f"face number {face_index!r} is not a whole number") from None
+    from emoji_fer.feedback import face_number
+
+    index = face_number(face_index)
     if not 0 <= index < len(faces):
         raise FeedbackError(f"no face number {index}: the latest result has {len(faces)} (0 is the largest)")
     return faces[index]["top"][0]["label"]
@@ -474,19 +490,29 @@ def health_summary(rep, model="all", served_sha256=None):
     return "\n\n".join(lines)
 
 
-def latest_corrections(store, limit=GALLERY_SIZE):
-    """The latest corrections, newest first: ([(PIL image, "#12: 😄 happy -> 😢 sad"), ...],
-    [12, ...]). The crops go from the database to PIL images in memory."""
+def latest_corrections(store, folder, limit=GALLERY_SIZE):
+    """The latest corrections, newest first: ([(thumbnail path, "#12: 😄 happy -> 😢 sad"),
+    ...], [12, ...]). Each thumbnail is written into `folder` as <id>.png (the admin
+    app's private folder); every other file there, such as a deleted row's, is removed."""
     from PIL import Image
 
     from emoji_fer.feedback import png_pixels
 
     rows = store.rows(with_crops=True, limit=limit, corrections_only=True)
-    items = []
+    folder = Path(folder)
+    items, keep = [], set()
     for row in rows:
-        thumb = Image.fromarray(png_pixels(row["crop_png"])).resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.NEAREST)
+        path = folder / f"{int(row['id'])}.png"
+        if not path.exists():
+            thumb = Image.fromarray(png_pixels(row["crop_png"])).resize((THUMBNAIL_SIDE, THUMBNAIL_SIDE),
+                                                                        Image.NEAREST)
+            thumb.save(path)
+        keep.add(path.name)
         p, g = row["predicted"], row["label"]
-        items.append((thumb, f"#{row['id']}: {EMOJI[p]} {p} -> {EMOJI[g]} {g}"))
+        items.append((str(path), f"#{row['id']}: {EMOJI[p]} {p} -> {EMOJI[g]} {g}"))
+    for old in folder.iterdir():
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
     return items, [row["id"] for row in rows]
 
 
@@ -506,4 +532,5 @@ def delete_row(store, row_id):
 __all__ = ["analyze", "annotate", "write_jpeg", "DISPLAY_SIDE", "JPEG_QUALITY", "PredictorPool", "live_frame",
            "live_summary", "video_timeline", "write_export", "export_dir", "FeedbackLiveSession", "FeedbackDesk",
            "store_files", "top_label", "face_choices", "feedback_message", "health_view", "health_summary",
-           "latest_corrections", "delete_row", "WHAT_IS_STORED", "ImageError", "VideoError"]
+           "latest_corrections", "delete_row", "public_error", "WHAT_IS_STORED", "STORE_DOWN", "MAX_UPLOAD_MB",
+           "MEMORY_BUDGET_MB", "DECODE_BUDGET_MB", "DECODES", "ImageError", "VideoError"]

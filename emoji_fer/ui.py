@@ -2,31 +2,86 @@
 input, the feedback buttons, the Model health tab, the admin app, and the server that
 serves the demo and the admin app side by side."""
 
+import base64
+import binascii
 import os
+import tempfile
 
 import gradio as gr
 from gradio import state_holder
+from gradio.exceptions import InvalidPathError
+from gradio_client import utils as client_utils
 
 from emoji_fer.feedback import FeedbackError, StoreUnavailable
 from emoji_fer.images import ImageError
 from emoji_fer.labels import EMOJI, LABELS
-from emoji_fer.serving import WHAT_IS_STORED, face_choices, feedback_message, top_label
+from emoji_fer.serving import MAX_UPLOAD_MB, WHAT_IS_STORED, face_choices, feedback_message, public_error, top_label
 
 
-class ImageFile(gr.Image):
-    """A gr.Image (upload + webcam, same frontend) that hands the handler the uploaded
-    file's path untouched.
+class ClientFiles:
+    """For the demo's file inputs: a file reaches a handler only if the client sent it.
 
-    gr.Image decodes uploads itself before the handler runs, so a corrupt file fails
-    there with a generic processing error; passing the path lets emoji_fer.images give
-    the clear message instead. `is_template` is Gradio's own mechanism for components
-    that reuse a parent's frontend (as gr.Webcam-style templates do).
+    A client names a file input's value by a server path (after uploading it) or a URL.
+    Gradio refuses a path that is not in its upload folder only when it believes the app
+    was launched, which `serve` makes sure of (see there). URLs are refused here: Gradio
+    would download any public one into its cache, with no size limit, on a stranger's
+    behalf; no input of the demo needs that.
+    """
+
+    async def async_move_resource_to_block_cache(self, url_or_file_path):
+        _refuse_urls(url_or_file_path)
+        return await super().async_move_resource_to_block_cache(url_or_file_path)
+
+    def move_resource_to_block_cache(self, url_or_file_path):
+        _refuse_urls(url_or_file_path)
+        return super().move_resource_to_block_cache(url_or_file_path)
+
+
+def _refuse_urls(url_or_file_path):
+    # Gradio's own error for a path that was not uploaded: the client gets the same
+    # answer for a URL as for any server path, existing or not (no oracle).
+    if client_utils.is_http_url_like(str(url_or_file_path)):
+        raise InvalidPathError("only files uploaded by this client are accepted")
+
+
+class ImageFile(ClientFiles, gr.Image):
+    """A gr.Image (upload, webcam or a streaming webcam; same frontend) that hands the
+    handler the image undecoded: the uploaded file's path, or the bytes of a frame the
+    page sent inline as a data URL (the webcam stream does).
+
+    gr.Image would decode it itself before the handler runs, with no limit on its size
+    and with a generic error for a corrupt file; undecoded, every image goes through
+    emoji_fer.images, the project's one guarded decoder. `is_template` is Gradio's own
+    mechanism for components that reuse a parent's frontend (as gr.Webcam-style
+    templates do).
     """
 
     is_template = True
 
     def preprocess(self, payload):
-        return None if payload is None else payload.path
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            return _data_url_bytes(payload.url)
+        return payload.path
+
+
+class VideoFile(ClientFiles, gr.Video):
+    """gr.Video that takes only the client's own uploads (ClientFiles)."""
+
+    is_template = True
+
+
+def _data_url_bytes(url):
+    """The bytes of a base64 data URL; raises ImageError for anything else. Its size is
+    bounded by the server's request body limit (serve)."""
+    header, _, data = url.partition(",")
+    if not header.endswith(";base64"):
+        raise ImageError("a frame sent inline must be a base64 data URL")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError("a frame sent inline is not valid base64") from None
 
 
 class LazySessionState(state_holder.SessionState):
@@ -144,7 +199,7 @@ def feedback_reply(submit, *args):
     try:
         return feedback_message(submit(*args))
     except FEEDBACK_ERRORS as err:
-        raise gr.Error(str(err)) from None
+        raise gr.Error(public_error(err)) from None
 
 
 def face_picker(result):
@@ -169,7 +224,7 @@ def health_tab(desk, admin_served=False):
         try:
             view = desk.health(model, by)
         except StoreUnavailable as err:
-            raise gr.Error(str(err)) from None
+            raise gr.Error(public_error(err)) from None
         values = [value for _, value in view["choices"]]
         figures = view["figures"]
         return (gr.Dropdown(choices=view["choices"], value=model if model in values else "all"), view["summary"],
@@ -205,10 +260,13 @@ def health_tab(desk, admin_served=False):
 def admin_app(desk):
     """The admin app (served behind a login at ADMIN_PATH): the latest corrections as a
     gallery of the stored crops, "predicted -> given" and id, with delete. API:
-    /corrections, /delete (row id)."""
+    /corrections, /delete (row id). The Blocks' `thumbnails` is the private folder of
+    the gallery's images, which only this app serves (serve)."""
+    thumbnails = tempfile.mkdtemp(prefix="emoji_fer-admin-")  # mode 0700: this process's user only
+
     def corrections():
         try:
-            items, ids = desk.corrections()
+            items, ids = desk.corrections(thumbnails)
         except StoreUnavailable as err:
             raise gr.Error(str(err)) from None
         text = f"The {len(ids)} latest corrections, newest first." if ids else "No corrections yet."
@@ -222,17 +280,17 @@ def admin_app(desk):
             message = desk.delete(row_id)
         except (FeedbackError, StoreUnavailable) as err:
             raise gr.Error(str(err)) from None
-        items, ids, _ = corrections()
+        items, ids, _ = corrections()  # also removes the deleted face's thumbnail
         return items, ids, message, ""
 
-    # The thumbnails go from the database to PIL images; Gradio writes them into its own
-    # cache to serve them, and delete_cache removes them within 20 minutes, so a deleted
-    # face does not linger there.
-    with gr.Blocks(title="Emoji the Possibilities: admin", delete_cache=(600, 600)) as admin:
+    with gr.Blocks(title="Emoji the Possibilities: admin") as admin:
         gr.Markdown("# Latest corrections\nFaces users corrected: the crop the model saw (48x48), "
                     "*predicted -> given*, and the row's id. Select one to delete its row from the store.")
         gallery = gr.Gallery(label="Latest corrections", columns=8, height="auto", format="png",
                              object_fit="contain", allow_preview=False)
+        # Gradio serves a gallery's files from the component's cache folder: this one's is
+        # the private folder (the public app's cache is served to anyone with the URL).
+        gallery.GRADIO_CACHE = thumbnails
         ids = gr.State([])
         with gr.Row(equal_height=True):
             # A textbox, not gr.Number, which would show an empty selection as 0.
@@ -243,11 +301,12 @@ def admin_app(desk):
         gr.on([admin.load, refresh.click], corrections, outputs=[gallery, ids, status], api_name="corrections")
         gallery.select(select, ids, selected, api_name=False)
         remove.click(delete, selected, [gallery, ids, status, selected], api_name="delete")
+    admin.thumbnails = thumbnails
     return admin
 
 
 def serve(demo, host, port, admin=None, admin_password=None, share=False, blocked_paths=(),
-          state_session_capacity=10000):
+          state_session_capacity=10000, max_upload_mb=MAX_UPLOAD_MB):
     """Serve the public demo at "/" and, if given, the admin Blocks at ADMIN_PATH behind
     Gradio's login (user "admin", `admin_password`), from one FastAPI app run by uvicorn
     until interrupted (SIGINT/SIGTERM).
@@ -258,11 +317,20 @@ def serve(demo, host, port, admin=None, admin_password=None, share=False, blocke
     the Live tab's stream, gradio_client. The admin app is mounted first: Starlette tries
     mounts in order and "/" matches every path. blocked_paths: files neither app may
     serve (the feedback database). share: a gradio.live link, opened as launch() does.
+
+    What a client may send (docs/security.md): each Blocks is marked as launched, as
+    launch() would, because Gradio checks that a file input's path was uploaded by the
+    client only for a launched app (a mounted one would take any server path, copy the
+    file into its cache and serve it); uploads and request bodies are at most
+    `max_upload_mb` MB (Gradio's max_file_size and emoji_fer.limits); the admin login is
+    rate-limited per client (emoji_fer.limits).
     For a server's memory and speed, process-wide: sessions are LazySessionState, malloc
     is bounded (bound_malloc), Gradio's event analytics are trimmed (GRADIO_ANALYTICS).
     """
     import fastapi
     import uvicorn
+
+    from emoji_fer.limits import RequestLimits
 
     lazy_sessions()
     bound_malloc()
@@ -271,19 +339,31 @@ def serve(demo, host, port, admin=None, admin_password=None, share=False, blocke
     app = fastapi.FastAPI()
     # show_error=False as in launch(): only gr.Error messages reach the page, not the
     # text of unexpected exceptions (which may name server paths).
-    common = dict(server_name=host, server_port=port, blocked_paths=list(blocked_paths), show_error=False)
+    common = dict(server_name=host, server_port=port, blocked_paths=list(blocked_paths), show_error=False,
+                  max_file_size=f"{max_upload_mb}mb")
+    mounted = []
     if admin is not None:
         if not admin_password:
             raise ValueError("the admin app needs a password")
         admin.queue()
-        gr.mount_gradio_app(app, admin, path=ADMIN_PATH, auth=(ADMIN_USER, admin_password),
-                            auth_message="Emoji the Possibilities: admin (user name: admin)", **common)
+        # The gallery's thumbnails live in a folder of the admin app's own, outside the
+        # public app's cache: only the admin app (behind the login) may serve them.
+        gr.mount_gradio_app(app, admin, path=ADMIN_PATH, auth=_password_check(admin_password),
+                            auth_message="Emoji the Possibilities: admin (user name: admin)",
+                            allowed_paths=[admin.thumbnails], **common)
+        mounted.append(admin)
     demo.queue()
     demo.state_session_capacity = state_session_capacity  # read when the app is created
     gr.mount_gradio_app(app, demo, path="/", **common)
+    mounted.append(demo)
+    for blocks in mounted:
+        blocks.has_launched = True  # what launch() sets; see above
+    # The body limit leaves room for the multipart wrapping of the largest upload, whose
+    # own limit (max_file_size) Gradio checks with a clear message.
+    guarded = RequestLimits(app, max_body=(max_upload_mb + 1) * 2**20, login_path=f"{ADMIN_PATH}/login")
     # On SIGTERM/SIGINT, requests in flight get SHUTDOWN_GRACE_S to finish; open streams
     # (the Live tab, gradio_client's event streams) would otherwise hold the exit forever.
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(guarded, host=host, port=port, log_level="warning",
                                            timeout_graceful_shutdown=SHUTDOWN_GRACE_S))
     url_host = "localhost" if host == "0.0.0.0" else host
     print(f"* Running on local URL:  http://{url_host}:{port}", flush=True)
@@ -294,6 +374,16 @@ def serve(demo, host, port, admin=None, admin_password=None, share=False, blocke
 
         threading.Thread(target=_share_link, args=(server, host, port), daemon=True).start()
     server.run()  # in the main thread, so uvicorn handles SIGINT/SIGTERM and shuts down cleanly
+
+
+def _password_check(password):
+    """Gradio's auth callable: user ADMIN_USER and `password`, compared in constant time."""
+    import hmac
+
+    def check(user, given):
+        return hmac.compare_digest(user.encode(), ADMIN_USER.encode()) & \
+            hmac.compare_digest(given.encode(), password.encode())
+    return check
 
 
 def _share_link(server, host, port):
