@@ -28,6 +28,13 @@ class ClientFiles:
     behalf; no input of the demo needs that.
     """
 
+    def get_block_name(self):
+        # The frontend is the Gradio component's this class extends (Gradio takes the
+        # first base class's name, which is this mixin's).
+        return next(c for c in type(self).__mro__ if c.__module__.startswith("gradio.")).__name__.lower()
+
+    get_block_class = get_block_name
+
     async def async_move_resource_to_block_cache(self, url_or_file_path):
         _refuse_urls(url_or_file_path)
         return await super().async_move_resource_to_block_cache(url_or_file_path)
