@@ -60,20 +60,26 @@ class DecodeBudget:
 
     capacity: bytes. `with budget(cost):` waits until the decodes in progress and this one
     (cost in bytes, decode_cost) fit within capacity; a cost over the capacity waits for
-    every other decode to end and then runs alone. Small images pass at once: only large
-    ones queue, so a few huge uploads cannot take many times the memory of one.
+    every other decode to end and then runs alone. Decodes start in the order they
+    asked (first come, first served), so a large one is not starved by a stream of small
+    ones; small ones start at once while nothing large waits ahead of them.
     """
 
     def __init__(self, capacity):
         self.capacity = capacity
         self.used = 0
         self._changed = threading.Condition()
+        self._next_ticket = self._now_serving = 0
 
     @contextlib.contextmanager
     def __call__(self, cost):
         with self._changed:
-            self._changed.wait_for(lambda: self.used == 0 or self.used + cost <= self.capacity)
+            ticket, self._next_ticket = self._next_ticket, self._next_ticket + 1
+            self._changed.wait_for(lambda: self._now_serving == ticket
+                                   and (self.used == 0 or self.used + cost <= self.capacity))
+            self._now_serving += 1
             self.used += cost
+            self._changed.notify_all()  # the next in line may fit beside this one
         try:
             yield
         finally:

@@ -103,3 +103,86 @@ def test_bytes_and_arrays_are_accepted(face_jpeg):
     assert from_bytes.shape == from_array.shape == (80, 120, 3)
     with pytest.raises(ImageError, match="not an"):
         load_rgb(np.zeros((10, 10), np.float32))
+
+
+def test_an_image_over_the_pixel_cap_is_refused_before_decoding(tmp_path):
+    """A decompression bomb: a 1-bit PNG of a few KB that would decode to 49 megapixels."""
+    from emoji_fer.images import MAX_PIXELS
+
+    side = 7000
+    assert side * side > MAX_PIXELS
+    Image.new("1", (side, side)).save(tmp_path / "bomb.png")
+    assert (tmp_path / "bomb.png").stat().st_size < 100_000
+    decoded = []
+    with pytest.raises(ImageError, match="too large to decode safely"):
+        load_rgb(tmp_path / "bomb.png", budget=lambda cost: decoded.append(cost))
+    assert decoded == []  # refused from the header: the decode was never even queued
+
+
+@pytest.mark.parametrize("fmt, suffix", [("PPM", ".ppm"), ("ICO", ".ico"), ("TGA", ".tga")])
+def test_formats_outside_the_list_are_not_parsed(tmp_path, fmt, suffix):
+    path = tmp_path / f"face{suffix}"
+    Image.new("RGB", (64, 64), (200, 150, 100)).save(path, fmt)
+    with pytest.raises(ImageError, match="not an image file"):
+        load_rgb(path)
+
+
+def test_the_decode_budget_runs_what_does_not_fit_one_at_a_time():
+    import threading
+    import time
+
+    from emoji_fer.images import DecodeBudget
+
+    budget, running, most = DecodeBudget(100), [0], [0]
+    lock = threading.Lock()
+
+    def decode(cost):
+        with budget(cost):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+
+    def run(costs):
+        most[0] = 0
+        threads = [threading.Thread(target=decode, args=(c,)) for c in costs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return most[0]
+
+    assert run([60, 60, 60]) == 1  # two would not fit: one at a time
+    assert run([30, 30, 30]) == 3  # all fit at once
+    assert run([500, 10]) == 1  # over the capacity: alone
+    assert budget.used == 0
+
+
+def test_a_large_decode_is_not_starved_by_small_ones():
+    import threading
+    import time
+
+    from emoji_fer.images import DecodeBudget
+
+    budget, started = DecodeBudget(100), []
+
+    def decode(name, cost, hold):
+        with budget(cost):
+            started.append(name)
+            time.sleep(hold)
+
+    first = threading.Thread(target=decode, args=("small-1", 10, 0.3))
+    first.start()
+    time.sleep(0.05)
+    threads = [threading.Thread(target=decode, args=("large", 100, 0.05))]
+    threads[0].start()
+    time.sleep(0.05)
+    threads += [threading.Thread(target=decode, args=(f"small-{i}", 10, 0.05)) for i in (2, 3)]
+    for t in threads[1:]:
+        t.start()
+        time.sleep(0.02)
+    for t in [first, *threads]:
+        t.join()
+    assert started == ["small-1", "large", "small-2", "small-3"]
