@@ -33,7 +33,6 @@ from emoji_fer.labels import LABELS
 # emoji_fer.feedback.MAX_ID, the largest id a row can have; not imported from there: the
 # base install has no SQLAlchemy, and argparse checks ids before the command runs.
 MAX_ID = 2**31 - 1
-VIDEO_NOT_IMAGE = "a video file, not an image"  # how emoji_fer.images says a file is a video
 
 
 def build_parser():
@@ -125,7 +124,7 @@ def _rate(text):
 
 
 def predict(args):
-    from emoji_fer.images import ImageError
+    from emoji_fer.images import ImageError, VideoNotImage
     from emoji_fer.predictor import SCHEMA_VERSION, Predictor
 
     predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
@@ -138,7 +137,7 @@ def predict(args):
         except ImageError as err:
             failed = True
             message = _one_line(err)
-            if message.endswith(VIDEO_NOT_IMAGE):
+            if isinstance(err, VideoNotImage):
                 message += f"; use: emoji-fer video {shlex.quote(path)}"
             print(f"error: {message}", file=sys.stderr)
             results.append({"schema_version": SCHEMA_VERSION, "path": path, "faces": [], "whole_image": False,

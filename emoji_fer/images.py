@@ -41,6 +41,10 @@ class ImageError(ValueError):
     """The input is not a usable image; the message says why in words a user understands."""
 
 
+class VideoNotImage(ImageError):
+    """The input is a video file (its container's magic bytes), where an image belongs."""
+
+
 # Peak memory of decoding, bytes per decoded pixel, rounded up from getrusage's peak RSS
 # while decoding files of each kind at 4 and 24 megapixels (docs/security.md): WebP's
 # decoder holds its own copy of the pixels besides Pillow's (16-20); an RGBA PNG costs
@@ -153,7 +157,7 @@ def _open(source):
     if not head:
         raise ImageError(f"{name}: empty file (0 bytes)")
     if _is_video(head):
-        raise ImageError(f"{name}: a video file, not an image")
+        raise VideoNotImage(f"{name}: a video file, not an image")
     try:
         with warnings.catch_warnings():
             # Our own MAX_PIXELS check (in _to_rgb) decides; Pillow's warning would only be noise.
