@@ -12,8 +12,13 @@ every endpoint of the demo), so its guards hold everywhere:
   `MAX_PIXELS` are decoded in full. A JPEG is first scaled in the DCT domain
   (`Image.draft`: 1/2, 1/4 or 1/8), so a large photo costs what its reduced size costs;
 - right after decoding, the image is shrunk to `MAX_SIDE` in its own mode, and only
-  then rotated and converted, so no full-size copy is ever made. Decoding costs at most
-  4 bytes a pixel (Pillow's widest mode) plus, for a path, nothing of the file itself.
+  then rotated and converted, so no full-size copy is made; a path is read as it is
+  decoded, never held in memory whole;
+- a server bounds the memory of its concurrent decodes with a `DecodeBudget`, from what
+  each one costs (`decode_cost`, measured per format: docs/security.md).
+
+Arrays and PIL images that are already decoded skip the pixel cap (their memory is
+spent) but are shrunk and converted the same way.
 """
 
 import contextlib
@@ -27,9 +32,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 2048  # px: larger images are downscaled before detection (boxes are scaled back)
-# Refuse to decode more pixels than this in full (the decompression-bomb guard): 40 MP
-# holds an 8K frame (33 MP) and every phone photo as its JPEG is decoded (a 48 MP one at
-# half scale); decoding it costs at most 160 MB. docs/security.md: the demo's memory budget.
+# Refuse to decode more pixels than this in full (the decompression-bomb guard). It holds
+# an 8K frame, and every phone photo as its JPEG is decoded (at a reduced DCT scale);
+# docs/security.md gives what it costs and the demo's memory budget built on it.
 MAX_PIXELS = 40_000_000
 # The formats Pillow may parse (Pillow's names): photos, screenshots and GIFs. JPEG's
 # parser also reads MPO, the multi-picture JPEG some cameras write.
@@ -45,11 +50,11 @@ class VideoNotImage(ImageError):
     """The input is a video file (its container's magic bytes), where an image belongs."""
 
 
-# Peak memory of decoding, bytes per decoded pixel, rounded up from getrusage's peak RSS
-# while decoding files of each kind at 4 and 24 megapixels (docs/security.md): WebP's
-# decoder holds its own copy of the pixels besides Pillow's (16-20); an RGBA PNG costs
-# the most of the others (10-15: an image at most MAX_SIDE costs more a pixel than a
-# larger one, which is shrunk before it is converted).
+# Peak memory of decoding, bytes per decoded pixel, rounded up from the peak RSS of
+# load_rgb on files of each kind and size (docs/security.md): WebP's decoder holds its
+# own copy of the pixels besides Pillow's; of the others an RGBA PNG costs the most (an
+# image at most MAX_SIDE costs more a pixel than a larger one, shrunk before it is
+# converted).
 DECODE_BYTES_PER_PIXEL = {"WEBP": 20}
 DECODE_BYTES_PER_PIXEL_OTHER = 15
 
@@ -196,7 +201,8 @@ def _to_rgb(image, max_side, budget=None):
         scale = max_side / max(w, h)
         image.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))
     decoded_w, decoded_h = image.size  # what load() will allocate, before it does
-    if decoded_w * decoded_h > MAX_PIXELS:
+    still_encoded = bool(getattr(image, "tile", None))  # Pillow's pending decoder tiles
+    if still_encoded and decoded_w * decoded_h > MAX_PIXELS:
         raise ImageError(f"image too large to decode safely ({w}x{h} px; at most {MAX_PIXELS / 1e6:g} megapixels)")
     with budget(decode_cost(decoded_w, decoded_h, image.format)) if budget else contextlib.nullcontext():
         return _decode(image, max_side, max(w, h))

@@ -28,8 +28,8 @@ from emoji_fer.video import VideoError, analyse_video, probe
 MAX_UPLOAD_MB = 100
 MEMORY_BUDGET_MB = 2048
 # Of which the images being decoded at once may take this much (emoji_fer.images'
-# DecodeBudget): the largest image allowed costs up to 800 MB to decode (a WebP of
-# MAX_PIXELS), so it is decoded alone, while webcam frames and photos decode side by side.
+# DecodeBudget): the costliest image allowed (a WebP of MAX_PIXELS) is decoded alone,
+# while webcam frames and photos decode side by side.
 DECODE_BUDGET_MB = 800
 DECODES = DecodeBudget(DECODE_BUDGET_MB * 2**20)
 VIDEO_MAX_S = 3600  # s: longer videos are refused by the demo (the CLI has no limit)

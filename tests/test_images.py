@@ -186,3 +186,12 @@ def test_a_large_decode_is_not_starved_by_small_ones():
     for t in [first, *threads]:
         t.join()
     assert started == ["small-1", "large", "small-2", "small-3"]
+
+
+def test_a_large_array_is_not_refused_but_shrunk():
+    """The pixel cap guards decoding; an array already in memory is only shrunk."""
+    from emoji_fer.images import MAX_PIXELS
+
+    side = int(MAX_PIXELS ** 0.5) + 100
+    rgb, factor = load_rgb(np.zeros((side, side, 3), np.uint8))
+    assert max(rgb.shape[:2]) == MAX_SIDE and factor == pytest.approx(side / MAX_SIDE)
