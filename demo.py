@@ -13,8 +13,6 @@ photos (examples/), their results cached at start-up.
 
 import argparse
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -23,8 +21,8 @@ from emoji_fer.detect import DEFAULT_DETECTOR, DETECTORS
 from emoji_fer.feedback import ENV_VAR as FEEDBACK_DB_ENV
 from emoji_fer.images import ImageError
 from emoji_fer.live import DEFAULT_RATE
-from emoji_fer.serving import (FeedbackDesk, PredictorPool, analyze, live_frame, live_summary, public_error,
-                               store_files, video_timeline, write_export, write_jpeg)
+from emoji_fer.serving import (FeedbackDesk, PredictorPool, analyze, live_frame, live_summary, process_folder,
+                               public_error, store_files, video_timeline, write_export, write_jpeg)
 from emoji_fer.timeline import COLORS
 from emoji_fer.ui import (ADMIN_PASSWORD_ENV, ADMIN_PATH, FEEDBACK_CONCURRENCY, FEEDBACK_ERRORS, ImageFile, VideoFile,
                           admin_app, confirm_label, face_picker, feedback_buttons, feedback_reply, health_tab, serve)
@@ -62,29 +60,12 @@ def fresh_examples_cache(root=None):
     Gradio caches examples in ./.gradio/cached_examples/<component id>/ and reuses a folder
     it finds there without checking what made it, so a changed model or a re-numbered
     component would show stale or wrong results; caching the four photos anew adds well
-    under a second to start-up. The folders of processes that are gone are removed here:
-    uvicorn ends a stopped server by raising its signal again, so exit handlers never run.
+    under a second to start-up. The folders of processes that are gone are removed
+    (serving.process_folder).
     """
-    root = Path(root or tempfile.gettempdir())
-    for old in root.glob("emoji_fer-examples-*"):
-        pid = old.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _running(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    folder = root / f"emoji_fer-examples-{os.getpid()}"
-    shutil.rmtree(folder, ignore_errors=True)  # left by an earlier process with this PID
-    folder.mkdir(parents=True)
+    folder = process_folder("emoji_fer-examples", root)
     os.environ["GRADIO_EXAMPLES_CACHE"] = str(folder)
     return folder
-
-
-def _running(pid):
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def timeline_plot(label):

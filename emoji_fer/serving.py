@@ -271,6 +271,35 @@ def write_export(timeline, name):
     return str(path)
 
 
+def process_folder(prefix, root=None):
+    """A new, empty folder `<prefix>-<PID>` of this process's in `root` (default: the temp
+    folder), readable by this user only (mode 0700); returns its Path.
+
+    The folders `<prefix>-<PID>` of processes that are gone are removed first: uvicorn
+    ends a stopped server by raising its signal again, so exit handlers never run, and
+    what a server kept there (face thumbnails among it) must not outlive it for long.
+    """
+    root = Path(root or tempfile.gettempdir())
+    for old in root.glob(f"{prefix}-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = root / f"{prefix}-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)  # left by an earlier process with this PID
+    folder.mkdir(mode=0o700, parents=True)
+    return folder
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 _EXPORT_ROOT = None
 
 
@@ -533,4 +562,4 @@ __all__ = ["analyze", "annotate", "write_jpeg", "DISPLAY_SIDE", "JPEG_QUALITY", 
            "live_summary", "video_timeline", "write_export", "export_dir", "FeedbackLiveSession", "FeedbackDesk",
            "store_files", "top_label", "face_choices", "feedback_message", "health_view", "health_summary",
            "latest_corrections", "delete_row", "public_error", "WHAT_IS_STORED", "STORE_DOWN", "MAX_UPLOAD_MB",
-           "MEMORY_BUDGET_MB", "DECODE_BUDGET_MB", "DECODES", "ImageError", "VideoError"]
+           "MEMORY_BUDGET_MB", "DECODE_BUDGET_MB", "DECODES", "process_folder", "ImageError", "VideoError"]

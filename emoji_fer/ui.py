@@ -5,7 +5,6 @@ serves the demo and the admin app side by side."""
 import base64
 import binascii
 import os
-import tempfile
 
 import gradio as gr
 from gradio import state_holder
@@ -15,7 +14,8 @@ from gradio_client import utils as client_utils
 from emoji_fer.feedback import FeedbackError, StoreUnavailable
 from emoji_fer.images import ImageError
 from emoji_fer.labels import EMOJI, LABELS
-from emoji_fer.serving import MAX_UPLOAD_MB, WHAT_IS_STORED, face_choices, feedback_message, public_error, top_label
+from emoji_fer.serving import (MAX_UPLOAD_MB, WHAT_IS_STORED, face_choices, feedback_message, process_folder,
+                               public_error, top_label)
 
 
 class ClientFiles:
@@ -269,7 +269,7 @@ def admin_app(desk):
     gallery of the stored crops, "predicted -> given" and id, with delete. API:
     /corrections, /delete (row id). The Blocks' `thumbnails` is the private folder of
     the gallery's images, which only this app serves (serve)."""
-    thumbnails = tempfile.mkdtemp(prefix="emoji_fer-admin-")  # mode 0700: this process's user only
+    thumbnails = str(process_folder("emoji_fer-admin"))  # mode 0700; a stopped server's goes when the next starts
 
     def corrections():
         try:

@@ -201,6 +201,7 @@ def test_examples_cache_is_fresh_and_dead_processes_folders_go(tmp_path, monkeyp
     monkeypatch.delenv("GRADIO_EXAMPLES_CACHE", raising=False)
     folder = demo_module.fresh_examples_cache(tmp_path)
     assert folder == tmp_path / f"emoji_fer-examples-{os.getpid()}" and list(folder.iterdir()) == []  # emptied
+    assert folder.stat().st_mode & 0o777 == 0o700  # this user's only (the admin's thumbnails use the same folders)
     assert os.environ["GRADIO_EXAMPLES_CACHE"] == str(folder)
     assert not (tmp_path / f"emoji_fer-examples-{gone}").exists()  # its process has ended
     assert (tmp_path / f"emoji_fer-examples-{os.getppid()}" / "27").is_dir()  # a running process's: kept
