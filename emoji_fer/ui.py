@@ -58,12 +58,9 @@ class ImageFile(ClientFiles, gr.Image):
 
     gr.Image would decode it itself before the handler runs, with no limit on its size
     and with a generic error for a corrupt file; undecoded, every image goes through
-    emoji_fer.images, the project's one guarded decoder. `is_template` is Gradio's own
-    mechanism for components that reuse a parent's frontend (as gr.Webcam-style
-    templates do).
+    emoji_fer.images, the project's one guarded decoder. The frontend is gr.Image's
+    (ClientFiles.get_block_name).
     """
-
-    is_template = True
 
     def preprocess(self, payload):
         if payload is None:
@@ -74,9 +71,7 @@ class ImageFile(ClientFiles, gr.Image):
 
 
 class VideoFile(ClientFiles, gr.Video):
-    """gr.Video that takes only the client's own uploads (ClientFiles)."""
-
-    is_template = True
+    """gr.Video that takes only the client's own uploads (ClientFiles); gr.Video's frontend."""
 
 
 def _data_url_bytes(url):

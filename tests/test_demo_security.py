@@ -10,10 +10,8 @@ what is public and what is admin-only, and the limits these tests hold.
 import base64
 import io
 import json
-import os
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import pytest
