@@ -13,6 +13,11 @@ Source: Goodfellow et al., 2013, arXiv:1307.0414.
 `load_feedback` reads the same folder layout as written by ``emoji-fer feedback export``:
 the faces users confirmed or corrected, ``Feedback_<id>.png`` (refit on them) and the
 held-out ``FeedbackTest_<id>.png`` (judge the refit on them), in the same arrays.
+
+`load_ferplus` adds the FER+ crowd votes of the same faces (`emoji_fer.ferplus` says what
+is done with them): from ``ferplus.csv`` (votes matched to the folder layout's files,
+column ``path``) or from FER+'s own ``fer2013new.csv`` (one row per row of
+``fer2013.csv``, in the same order; Barsoum et al. 2016, github.com/microsoft/FERPlus).
 """
 
 import csv
@@ -28,6 +33,15 @@ from emoji_fer.labels import LABELS
 SPLITS = ("Training", "PublicTest", "PrivateTest")
 ENV_VAR = "FER2013_DIR"
 SIDE = 48
+
+FERPLUS_ENV_VAR = "FERPLUS_VOTES"
+EXPECTED_VOTES = """Expected FER+ votes (Barsoum et al. 2016) in one of two forms:
+  for the folder layout:  ferplus.csv, columns path,<votes>: path = the image under the folder
+                          (default: DIR/../ferplus/ferplus.csv or DIR/ferplus.csv)
+  for fer2013.csv:        FER+'s fer2013new.csv, columns Usage,Image name,<votes>, one row per
+                          row of fer2013.csv (default: beside fer2013.csv)
+  <votes> = neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF (empty
+  votes or an empty Image name: a face FER+ dropped). Pass the file with --votes or set $""" + FERPLUS_ENV_VAR + "."
 
 EXPECTED_LAYOUT = """Expected FER-2013 in one of two forms:
   folder layout (Kaggle):  DIR/train/<class>/Training_<id>.jpg
@@ -82,6 +96,91 @@ def load_fer2013(path=None, splits=SPLITS, cache=True):
     if missing:
         raise DatasetError(f"No {', '.join(missing)} images in {path}.\n{EXPECTED_LAYOUT}")
     return {s: data[s] for s in splits}
+
+
+def load_ferplus(path=None, votes=None, splits=SPLITS, cache=True):
+    """FER-2013 with FER+'s crowd votes: {split: (images, labels, votes)} for each split
+    asked, images and labels as `load_fer2013` gives them, votes (N, 10) float32 counts in
+    `emoji_fer.ferplus.VOTE_COLUMNS` order, NaN rows for the faces FER+ dropped.
+
+    votes: the votes file (`EXPECTED_VOTES`), else $FERPLUS_VOTES, else the default place
+    for the layout. Raises DatasetError when the dataset or the votes are missing, or when
+    they do not match (a file without votes, another row count, another split).
+    """
+    path = resolve_data_dir(path)
+    data = load_fer2013(path, splits, cache)
+    if path.is_file():
+        by_split = _votes_for_csv(path, _votes_file(votes, [path.with_name("fer2013new.csv")]))
+    else:
+        by_split = _votes_for_folder(path, _votes_file(
+            votes, [path.parent / "ferplus" / "ferplus.csv", path / "ferplus.csv"]))
+    for split in splits:
+        if len(by_split.get(split, ())) != len(data[split][1]):
+            raise DatasetError(f"{split}: {len(by_split.get(split, ()))} rows of votes for "
+                               f"{len(data[split][1])} images.\n{EXPECTED_VOTES}")
+    return {s: (*data[s], by_split[s]) for s in splits}
+
+
+def _votes_file(given, defaults):
+    given = given or os.environ.get(FERPLUS_ENV_VAR)
+    if given:
+        if not Path(given).expanduser().is_file():
+            raise DatasetError(f"Votes file {given} does not exist.\n{EXPECTED_VOTES}")
+        return Path(given).expanduser()
+    for candidate in defaults:
+        if candidate.is_file():
+            return candidate
+    raise DatasetError(f"No FER+ votes found at {' or '.join(map(str, defaults))}.\n{EXPECTED_VOTES}")
+
+
+def _read_votes(row, file, row_no):
+    """(10,) float32 votes of one CSV row; all NaN when FER+ dropped the face (empty cells)."""
+    from emoji_fer.ferplus import VOTE_COLUMNS
+
+    cells = [row.get(k) for k in VOTE_COLUMNS]
+    if any(c is None for c in cells):
+        raise DatasetError(f"{file} has columns {list(row)}, not the FER+ votes.\n{EXPECTED_VOTES}")
+    if row.get("Image name", "x") == "" or all(c.strip() == "" for c in cells):
+        return np.full(len(VOTE_COLUMNS), np.nan, np.float32)
+    try:
+        values = np.asarray([float(c) for c in cells], np.float32)
+    except ValueError:
+        raise DatasetError(f"{file}:{row_no}: votes are not numbers.") from None
+    if not np.isfinite(values).all() or values.min() < 0:
+        raise DatasetError(f"{file}:{row_no}: votes must be counts of 0 or more.")
+    return values
+
+
+def _votes_for_folder(root, file):
+    with open(file, newline="") as f:
+        reader = csv.DictReader(f)
+        if "path" not in (reader.fieldnames or ()):
+            raise DatasetError(f"{file} has no column path.\n{EXPECTED_VOTES}")
+        rows = {r["path"]: _read_votes(r, file, n) for n, r in enumerate(reader, start=2)}
+    by_split = {}
+    for image, _ in _list_folder(root):
+        rel = image.relative_to(root).as_posix()
+        if rel not in rows:
+            raise DatasetError(f"{file} has no votes for {rel}.\n{EXPECTED_VOTES}")
+        by_split.setdefault(image.name.split("_", 1)[0], []).append(rows[rel])
+    return {s: np.stack(v) for s, v in by_split.items()}
+
+
+def _votes_for_csv(fer_csv, file):
+    with open(fer_csv, newline="") as f:
+        usage = [r["Usage"] for r in csv.DictReader(f)]
+    with open(file, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) != len(usage):
+        raise DatasetError(f"{file} has {len(rows)} rows, {fer_csv} {len(usage)}: FER+'s fer2013new.csv "
+                           f"has one row per row of fer2013.csv.\n{EXPECTED_VOTES}")
+    by_split = {}
+    for n, (row, split) in enumerate(zip(rows, usage), start=2):
+        if row.get("Usage", split) != split:
+            raise DatasetError(f"{file}:{n}: Usage {row.get('Usage')!r}, {fer_csv} says {split!r}: "
+                               f"not the same rows.\n{EXPECTED_VOTES}")
+        by_split.setdefault(split, []).append(_read_votes(row, file, n))
+    return {s: np.stack(v) for s, v in by_split.items()}
 
 
 def _load_folder(root, cache):

@@ -91,6 +91,13 @@ def probabilities_by_tta(model, faces, input_size=48, batch_size=256):
     views (ALL_VIEWS and their mirror images): {mode: (N, 7) float32}, for faces
     (N, S, S, 1) float32 in [0, 1]. Equal (to float round-off) to
     make_classifier(model, tta=mode)(faces) for each mode, at the cost of 16 views."""
+    probs = view_probabilities(model, faces, input_size, batch_size)
+    return {mode: probs[:, list(views)].mean(axis=1).astype(np.float32) for mode, views in TTA_SUBSETS.items()}
+
+
+def view_probabilities(model, faces, input_size=48, batch_size=256):
+    """The probabilities of each of the 16 distinct views: (N, 16, 7) float32, views in the
+    order of ALL_VIEWS then their mirror images (TTA_SUBSETS[mode] picks a mode's)."""
     import tensorflow as tf
 
     spec = tf.TensorSpec((None, input_size, input_size, 1), tf.float32)
@@ -102,8 +109,7 @@ def probabilities_by_tta(model, faces, input_size=48, batch_size=256):
 
     # in_batches joins (B, 7) rows: each face's 16 views travel flattened as one row of 112.
     flat = in_batches(lambda b: per_view(tf.constant(b)).numpy().reshape(len(b), -1), faces, batch_size)
-    probs = flat.reshape(len(flat), 2 * len(ALL_VIEWS), NUM_CLASSES)  # (N, 16, 7)
-    return {mode: probs[:, list(views)].mean(axis=1).astype(np.float32) for mode, views in TTA_SUBSETS.items()}
+    return flat.reshape(len(flat), 2 * len(ALL_VIEWS), NUM_CLASSES)
 
 
 def tta_views(x, tta, size=48):

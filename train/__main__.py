@@ -21,9 +21,21 @@ def parse_args(argv=None):
                    help="where DIR/NAME/ holds the per-epoch backup, SWA sums and CSV logs (default: checkpoints/, "
                         "ignored by git)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last epoch")
+    p.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013",
+                   help="train on FER-2013's labels, or on the FER+ crowd votes of the same faces (selecting "
+                        "on FER+'s PublicTest protocol; emoji_fer/ferplus.py)")
+    p.add_argument("--votes", metavar="FILE", help="with --labels ferplus: the votes file (ferplus.csv or FER+'s "
+                                                    "fer2013new.csv; default: found beside the data, or $FERPLUS_VOTES)")
+    p.add_argument("--ferplus-mode", choices=("majority", "probability", "crossentropy"), default="crossentropy",
+                   help="with --labels ferplus: FER+'s training mode (train/train.py training_faces)")
+    p.add_argument("--temperature", choices=("none", "fit"), default="none",
+                   help="fit: divide the logits by the temperature that best matches the scores to the FER+ "
+                        "vote shares on PublicTest (with --labels ferplus; train/calibrate.py)")
     p.add_argument("--epochs", type=int, default=45)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=0.05, help="peak learning rate (SGD, Nesterov)")
+    p.add_argument("--lr", type=float, default=0.05, help="peak learning rate")
+    p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd",
+                   help="SGD with Nesterov momentum (training from scratch), or AdamW (fine-tuning on FER+)")
     p.add_argument("--warmup-epochs", type=int, default=2)
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--label-smoothing", type=float, default=0.1)
@@ -68,6 +80,10 @@ def parse_args(argv=None):
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
                    help="tf.distribute strategy; multiworker reads the cluster from $TF_CONFIG")
     args = p.parse_args(argv)
+    if args.labels == "ferplus" and args.teacher:
+        p.error("--teacher distils towards FER-2013's labels: not with --labels ferplus")
+    if args.temperature == "fit" and args.labels != "ferplus":
+        p.error("--temperature fit matches the scores to FER+'s votes: it needs --labels ferplus")
     if args.extra_weight < 1:
         p.error(f"--extra-weight must be 1 or more, got {args.extra_weight}")
     if not 0 <= args.swa_epochs <= args.epochs:

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from convert.litert import export_litert
-from emoji_fer.inference import probabilities_by_tta
+from emoji_fer.inference import TTA_SUBSETS, probabilities_by_tta, view_probabilities
 from emoji_fer.labels import EMOJI, LABELS, NUM_CLASSES
 from emoji_fer.metrics import classification_report
 from emoji_fer.model_files import ModelFileError, read_metadata, sha256, write_metadata
@@ -32,7 +32,9 @@ from emoji_fer.predictor import Predictor
 from emoji_fer.blazeface import BLAZEFACE
 from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
-from emoji_fer.fer2013 import load_feedback, load_fer2013
+from train.calibrate import bake_temperature, fit_temperature
+from emoji_fer import ferplus
+from emoji_fer.fer2013 import load_feedback, load_fer2013, load_ferplus
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
 from train.swa import SNAPSHOT_DIR, TailSums, swa_weights
@@ -51,17 +53,18 @@ def train(args):
     seed = stream_seed(args.seed, work)
     keras.utils.set_random_seed(seed)
 
-    data = load_fer2013(args.data_dir)
+    data, votes = load_data(args)
     if args.extra_data:
         data.update(load_feedback(args.extra_data))
         print(describe_extra_data(args.extra_data, data, args.extra_weight)["summary"], flush=True)
-    x_train, y_train = subsample(*data["Training"], args.limit, args.seed)  # the same faces on resume
-    x_train, y_train = with_feedback(x_train, y_train, data, args.extra_weight)
-    train_ds = make_dataset(x_train, training_targets(x_train, y_train, args), args.batch_size,
+    x_train, t_train = subsample(*training_faces(data, votes, args), args.limit, args.seed)  # the same on resume
+    x_train, t_train = with_feedback(x_train, t_train, data, args.extra_weight)
+    y_train = t_train.argmax(axis=1)  # for the class weights
+    train_ds = make_dataset(x_train, t_train, args.batch_size,
                             weights=sample_weights(y_train, args.class_weight_power),
-                            training=True, seed=seed, cutmix=args.cutmix)
-    x_val, y_val = data["PublicTest"]
-    val_ds = make_dataset(x_val, soft_targets(y_val), args.batch_size, training=False)
+                            training=True, seed=seed, cutmix=args.cutmix,
+                            draw_labels=args.labels == "ferplus" and args.ferplus_mode == "probability")
+    val_ds = make_dataset(*selection_faces(data, votes, args), args.batch_size, training=False)
 
     steps = math.ceil(len(x_train) / args.batch_size)
     with strategy.scope():
@@ -85,7 +88,7 @@ def train(args):
         # Workers other than the chief only help compute the gradients; the chief writes the outputs.
         shutil.rmtree(work, ignore_errors=True)
         return None
-    return finish(args, work, data, time.time() - start)
+    return finish(args, work, data, time.time() - start, votes)
 
 
 def model_from_args(args):
@@ -208,23 +211,68 @@ def cpu_has_bf16(cpuinfo="/proc/cpuinfo"):
     return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
-def subsample(x, y, limit, seed):
+def load_data(args):
+    """({split: (images (N, 48, 48) uint8, labels (N,) int64)}, {split: FER+ votes (N, 10)}
+    or None): FER-2013 with, for --labels ferplus, the FER+ votes of the same faces."""
+    if args.labels == "fer2013":
+        return load_fer2013(args.data_dir), None
+    loaded = load_ferplus(args.data_dir, args.votes)
+    return {s: (x, y) for s, (x, y, _) in loaded.items()}, {s: v for s, (_, _, v) in loaded.items()}
+
+
+def training_faces(data, votes, args):
+    """(images (N, 48, 48) uint8, targets (N, 7) float32) of the Training split.
+
+    --labels fer2013: the one-hot labels, mixed with the teachers' probabilities with
+    --teacher (train/distill.py). --labels ferplus, by FER+'s training modes (Barsoum et
+    al. 2016, section 3): "majority", the one-hot majority label, on the faces that have
+    one among the seven expressions; "crossentropy", the vote distribution (single votes
+    dropped, emoji_fer/ferplus.py), on the faces with votes; "probability", the same
+    faces and distribution, from which each epoch draws one label (make_dataset).
+    """
+    x, y = data["Training"]
+    if args.labels == "fer2013":
+        return x, training_targets(x, y, args)
+    v = votes["Training"]
+    if args.ferplus_mode == "majority":
+        labels = ferplus.majority_labels(v)
+        keep = labels != ferplus.DROPPED
+        return x[keep], soft_targets(labels[keep])
+    keep = ferplus.has_votes(v)
+    return x[keep], ferplus.vote_distribution(v)[keep]
+
+
+def selection_faces(data, votes, args):
+    """(images, one-hot targets) of PublicTest that choose the epoch by `val_accuracy`:
+    every face with its FER-2013 label, or for --labels ferplus the faces FER+'s protocol
+    scores with their majority label (the few contempt-majority faces, wrong for any
+    seven-class model, left out: the same ranking of epochs as protocol accuracy)."""
+    x, y = data["PublicTest"]
+    if args.labels == "fer2013":
+        return x, soft_targets(y)
+    labels = ferplus.majority_labels(votes["PublicTest"])
+    keep = labels != ferplus.DROPPED
+    return x[keep], soft_targets(labels[keep])
+
+
+def subsample(x, targets, limit, seed):
     if not limit or limit >= len(x):
-        return x, y
+        return x, targets
     idx = np.random.default_rng(seed).permutation(len(x))[:limit]
-    return x[idx], y[idx]
+    return x[idx], targets[idx]
 
 
-def with_feedback(images, labels, data, weight):
+def with_feedback(images, targets, data, weight):
     """The training faces with data's "Feedback" split (load_feedback) appended, each of its
-    faces `weight` times (--extra-weight): a few hundred faces among 28,709 would hardly move
-    the weights in a short fine-tune. The copies differ in training, as each batch goes
-    through the augmentation. Returns (images (N, 48, 48) uint8, labels (N,) int64), the
-    inputs unchanged when there is no Feedback split."""
+    faces `weight` times (--extra-weight) with its one-hot label: a few hundred faces among
+    28,709 would hardly move the weights in a short fine-tune. The copies differ in
+    training, as each batch goes through the augmentation. Returns (images (N, 48, 48)
+    uint8, targets (N, 7) float32), the inputs unchanged when there is no Feedback split."""
     if "Feedback" not in data:
-        return images, labels
+        return images, targets
     x, y = data["Feedback"]
-    return np.concatenate([images, np.repeat(x, weight, axis=0)]), np.concatenate([labels, np.repeat(y, weight)])
+    return (np.concatenate([images, np.repeat(x, weight, axis=0)]),
+            np.concatenate([targets, soft_targets(np.repeat(y, weight))]))
 
 
 def describe_extra_data(path, data, weight):
@@ -248,9 +296,11 @@ def training_targets(images, labels, args):
     return soft_targets(labels, teacher_probabilities(args.teacher, scale(images[..., None])), args.distill_weight)
 
 
-def make_dataset(images, targets, batch_size, training, seed=0, weights=None, cutmix=0.0):
+def make_dataset(images, targets, batch_size, training, seed=0, weights=None, cutmix=0.0, draw_labels=False):
     """tf.data pipeline of ((B, 48, 48, 1) float32 in [0, 1], (B, 7) float32 targets
-    [, (B,) float32 sample weights]). With `cutmix` > 0 (training only), every batch goes
+    [, (B,) float32 sample weights]). With `draw_labels` (training only), each face's
+    target is a one-hot label drawn from its target distribution, anew each epoch (FER+'s
+    "probability" mode). With `cutmix` > 0 (training only), every batch goes
     through CutMix (Yun et al. 2019, arXiv:1905.04899; keras.layers.CutMix, mixing
     factor drawn from [0, cutmix]): a patch of another face of the batch is pasted in and
     the targets are mixed by area."""
@@ -267,9 +317,24 @@ def make_dataset(images, targets, batch_size, training, seed=0, weights=None, cu
         # Keras runs on the first batch do not take bfloat16.
         ds = ds.map(lambda a, *rest: (tf.cast(augment(a, training=True), tf.float32), *rest),
                     num_parallel_calls=tf.data.AUTOTUNE)
+        if draw_labels:
+            ds = ds.map(draw_one_hot(seed), num_parallel_calls=tf.data.AUTOTUNE)
         if cutmix:
             ds = ds.map(cutmix_batch(cutmix, seed), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def draw_one_hot(seed):
+    """A tf.data map function: each row of the targets replaced by a one-hot label drawn
+    from it (a distribution over the 7 classes); images and sample weights kept."""
+    generator = tf.random.Generator.from_seed(seed + 11)
+
+    def draw(images, targets, *rest):
+        logits = tf.math.log(tf.maximum(targets, 1e-12))
+        drawn = tf.random.stateless_categorical(logits, 1, generator.make_seeds(1)[:, 0])[:, 0]
+        return (images, tf.one_hot(drawn, NUM_CLASSES, dtype=targets.dtype), *rest)
+
+    return draw
 
 
 def cutmix_batch(factor, seed):
@@ -291,7 +356,10 @@ def make_optimizer(args, steps_per_epoch):
     warmup = min(args.warmup_epochs * steps_per_epoch, total // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=total - warmup, warmup_target=args.lr, warmup_steps=warmup)
-    opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
+    if args.optimizer == "adamw":  # fine-tuning on FER+ (docs/experiments.md)
+        opt = keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
+    else:
+        opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     opt.exclude_from_weight_decay(var_names=["_bn", "bias"])
     return opt
 
@@ -384,12 +452,14 @@ def swa_window(args):
     return args.epochs - args.swa_epochs + 1, args.epochs
 
 
-def finish(args, work, data, seconds):
+def finish(args, work, data, seconds, votes=None):
     """Write the shipped files for the final weights (the best-on-PublicTest epoch, or the
     SWA average with --swa-epochs) as float32 `.keras`, its JSON, the LiteRT export and
     plots, and evaluate it as the product serves it (Predictor: LiteRT, the model's TTA) on
     PublicTest and PrivateTest; also each TTA in Keras float32, so the card can show what
-    TTA buys."""
+    TTA buys. With FER+ `votes` ({split: (N, 10)}), also FER+'s figures ("ferplus" in the
+    JSON, emoji_fer.ferplus.ferplus_report), after fitting the temperature with
+    --temperature fit (train/calibrate.py)."""
     # Save in float32 so serving and the exports do not depend on the bf16 policy.
     keras.mixed_precision.set_global_policy("float32")
     model = model_from_args(args)
@@ -401,6 +471,7 @@ def finish(args, work, data, seconds):
         swa_weights(model, work / SNAPSHOT_DIR, first, last, scale(data["Training"][0][..., None]), seed=args.seed)
     else:
         model.set_weights(keras.models.load_model(work / "best.keras").get_weights())
+    calibration = fit_calibration(model, data, votes, args) if args.temperature == "fit" else None
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / f"{args.name}.keras"
@@ -412,24 +483,45 @@ def finish(args, work, data, seconds):
     write_metadata(model_path, description)
     export_litert(model_path)  # what the Predictor serves; records itself in the JSON
     predictor = Predictor(model_path, detector=None, runtime="litert")
-    reports, by_tta = {}, {}
+    reports, by_tta, ferplus_reports = {}, {}, {}
     for split in ("PublicTest", "PrivateTest", *held_out_feedback(data)):
         x, y = data[split]
         faces = scale(x[..., None])
-        reports[split] = classification_report(y, predictor.predict_faces(faces).argmax(1), split)
+        probs = predictor.predict_faces(faces)
+        reports[split] = classification_report(y, probs.argmax(1), split)
+        if votes is not None and split in votes:
+            ferplus_reports[split] = ferplus.ferplus_report(votes[split], probs, y, split)
         if split != "FeedbackTest":  # TTA is chosen on PublicTest: the few feedback faces add noise, not a choice
             by_tta[split] = {tta: float((probs.argmax(1) == y).mean())
                              for tta, probs in probabilities_by_tta(model, faces).items()}
-    metadata = {**read_metadata(model_path), "metrics": reports, "keras_accuracy_by_tta": by_tta}
+    metadata = {**read_metadata(model_path), "metrics": reports, "keras_accuracy_by_tta": by_tta,
+                **({"ferplus": ferplus_reports} if ferplus_reports else {}),
+                **({"calibration": calibration} if calibration else {})}
     write_metadata(model_path, metadata)
     plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
     plots.training_curves_png(history, out_dir / f"{args.name}_curves.png")
     shutil.rmtree(work / "backup", ignore_errors=True)
     print(json.dumps({"tta": args.tta, "runtime": predictor.runtime,
                       **{s: round(r["accuracy"], 4) for s, r in reports.items()},
+                      **{f"{s} FER+": {k: round(r[k], 4) for k in ("protocol_accuracy", "human_agreement",
+                                                                   "cross_entropy")}
+                         for s, r in ferplus_reports.items()},
                       "keras_accuracy_by_tta": by_tta}), flush=True)
     print(f"wrote {model_path} and {model_path.with_suffix('.json')}", flush=True)
     return metadata
+
+
+def fit_calibration(model, data, votes, args):
+    """Fit the temperature on PublicTest (the served TTA's views, in Keras) and bake it into
+    the model's logits (train/calibrate.py). Returns what the JSON records."""
+    faces = scale(data["PublicTest"][0][..., None])
+    views = view_probabilities(model, faces)[:, list(TTA_SUBSETS[args.tta])]
+    temperature, before, after = fit_temperature(views, votes["PublicTest"])
+    bake_temperature(model, temperature)
+    print(f"temperature {temperature:.3f}: PublicTest cross-entropy against the votes {before:.4f} -> "
+          f"{after:.4f} (Keras)", flush=True)
+    return {"temperature": round(temperature, 4), "fitted_on": "PublicTest",
+            "cross_entropy_before": before, "cross_entropy_after": after}
 
 
 def held_out_feedback(data):
