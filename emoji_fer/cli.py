@@ -246,10 +246,10 @@ def _feedback_action(args, store, export_folder):
     """One `feedback` action on an open store; returns the exit status."""
     if args.action == "stats":
         from emoji_fer import health
-        from emoji_fer.model_files import read_metadata, shipped_model
+        from emoji_fer.model_files import read_metadata, resolve_model
 
         reports = health.report_by_model(store.rows(), health.reference_mix(read_metadata(
-            args.model or shipped_model())), args.by)
+            resolve_model(args.model))), args.by)
         if args.json:
             print(json.dumps(reports, indent=2))
         else:

@@ -6,32 +6,54 @@ Predictor serves) and, where training left it, `<name>.keras` (Keras 3 format, n
 only to train, export or run in Keras). Every consumer takes the preprocessing from the
 JSON, never from its own copy.
 
-The shipped model: in an installed wheel its `.json` and `.tflite` are package data
+The shipped models, each loadable by name (`Predictor("emoji_fer_fer2013")`, `--model
+emoji_fer_fer2013`): `emoji_fer`, the default, trained on the FER+ crowd votes (its scores
+estimate the share of people who would pick each expression), and `emoji_fer_fer2013`,
+the earlier default, trained on FER-2013's single labels, for users who need that
+behaviour. In an installed wheel their `.json` and `.tflite` are package data
 (`emoji_fer/models/`, found through importlib.resources); in a clone of the repository
 (an editable install, or run from the source tree) they are in `models/`, beside the
-`.keras` file.
+`.keras` files.
 """
 
 import hashlib
 import json
+import os
 from importlib import resources
 from pathlib import Path
 
 SHIPPED_NAME = "emoji_fer"
+SHIPPED_MODELS = (SHIPPED_NAME, "emoji_fer_fer2013")  # the default first
 
 
-def shipped_model():
-    """Path of the shipped model's metadata, `emoji_fer.json` (its `.tflite` beside it):
-    the wheel's package data if installed so, else `models/` of the clone this package
-    is imported from. Raises ModelFileError if neither has it."""
-    packaged = resources.files("emoji_fer") / "models" / f"{SHIPPED_NAME}.json"
+def shipped_model(name=SHIPPED_NAME):
+    """Path of a shipped model's metadata, `<name>.json` (its `.tflite` beside it; name in
+    SHIPPED_MODELS): the wheel's package data if installed so, else `models/` of the clone
+    this package is imported from. Raises ModelFileError if neither has it."""
+    if name not in SHIPPED_MODELS:
+        raise ModelFileError(f"no shipped model is named {name!r}; the shipped models are "
+                             f"{', '.join(SHIPPED_MODELS)} (or give a path to a model's .json)")
+    packaged = resources.files("emoji_fer") / "models" / f"{name}.json"
     if packaged.is_file():
         return Path(str(packaged))  # an installed wheel is unpacked on disk: a real path
-    clone = Path(__file__).resolve().parent.parent / "models" / f"{SHIPPED_NAME}.json"
+    clone = Path(__file__).resolve().parent.parent / "models" / f"{name}.json"
     if clone.is_file():
         return clone
     raise ModelFileError(f"the shipped model is missing: neither {packaged} nor {clone} exists "
                          "(reinstall the package)")
+
+
+def resolve_model(model):
+    """The path of a model given by path or by shipped name (SHIPPED_MODELS), or None for
+    the default ($EMOJI_FER_MODEL, else the shipped default). A name wins over a file of
+    that name in the working directory only when no such file exists. Raises
+    ModelFileError for an unknown name."""
+    model = model or os.environ.get("EMOJI_FER_MODEL")
+    if not model:
+        return shipped_model()
+    if str(model) in SHIPPED_MODELS and not Path(model).exists():
+        return shipped_model(str(model))
+    return Path(model)
 
 
 def keras_path(model_path):

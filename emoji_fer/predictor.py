@@ -9,17 +9,15 @@ changing the import (fer 25.10.3, `fer/classes.py`).
 """
 
 import functools
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
 
 from emoji_fer.detect import DEFAULT_DETECTOR, eyes_of
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
-from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, model_tta, read_metadata, sha256,
-                                   shipped_model)
+from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, model_tta, read_metadata,
+                                   resolve_model, sha256)
 from emoji_fer.preprocessing import crop_face, to_gray, to_input
 from emoji_fer.runtime import load_classifier
 
@@ -35,8 +33,10 @@ SCHEMA_VERSION = 1
 class Predictor:
     """A trained FER-2013 model, loaded once, with the face detector.
 
-    model_path: a model named by any of its files (`x.json`, `x.tflite` or `x.keras`,
-    side by side; default: $EMOJI_FER_MODEL, else the shipped model). detector:
+    model_path: a shipped model's name (emoji_fer.model_files.SHIPPED_MODELS: "emoji_fer",
+    trained on the FER+ crowd votes, or "emoji_fer_fer2013", on FER-2013's labels), or a
+    model named by any of its files (`x.json`, `x.tflite` or `x.keras`, side by side);
+    default: $EMOJI_FER_MODEL, else "emoji_fer". detector:
     "blazeface" (default: the page's detector, with the eyes for alignment), "hog"
     (dlib, frontal faces, no eyes), "mtcnn" (~10x slower; needs the [mtcnn] extra),
     "haar" (see emoji_fer/detect.py), or None to classify every image as one face crop. runtime: "auto" (LiteRT when the model's `.tflite` export is there
@@ -45,7 +45,7 @@ class Predictor:
     """
 
     def __init__(self, model_path=None, detector=DEFAULT_DETECTOR, runtime="auto"):
-        model_path = Path(model_path or os.environ.get("EMOJI_FER_MODEL") or shipped_model())
+        model_path = resolve_model(model_path)
         if not model_path.is_file() or not metadata_path(model_path).is_file():
             raise ModelFileError(f"model {model_path} not found (a model is its .json with its .tflite "
                                  "and/or .keras beside it)")
