@@ -4,8 +4,13 @@ predict  PATH... [--no-detect] [--top-k 3] [--detector blazeface|hog|mtcnn|haar]
          prints a JSON list, one entry per path: {"schema_version", "path", "faces",
          "whole_image", "message", "error"}; exit status 2 if any path could not be read
          (each such error also one line on stderr).
-evaluate --data-dir DIR [--split PrivateTest] [--model PATH] [--json]
-         accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
+evaluate --data-dir DIR [--split PrivateTest] [--model NAME|PATH] [--json]
+         [--labels fer2013|ferplus] [--votes FILE]
+         against FER-2013's labels (default): accuracy, macro-F1, per-class
+         precision/recall/F1 and the confusion matrix; against the FER+ crowd votes
+         (--labels ferplus, votes from --votes, $FERPLUS_VOTES or beside the data): FER+'s
+         protocol accuracy, human agreement, cross-entropy against the votes, per-class
+         recall, confusion, and accuracy on the original labels of the same faces.
 video    PATH [--fps 2] [--csv FILE] [--plot PNG] [--annotate FILE.webm|.mp4] [--smoothing S]
          the expression timeline of a video: CSV rows (time_s, faces, 7 probabilities of
          the main face) to --csv, or to stdout without it; a summary on stdout (stderr
@@ -55,8 +60,14 @@ def build_parser():
     e = sub.add_parser("evaluate", help="accuracy and per-class metrics on a FER-2013 split")
     e.add_argument("--data-dir", help="FER-2013 folder layout or fer2013.csv (default: $FER2013_DIR)")
     e.add_argument("--split", default="PrivateTest", choices=("Training", "PublicTest", "PrivateTest"))
-    e.add_argument("--model")
+    e.add_argument("--model", help="a shipped model's name or a model's .json, .tflite or .keras file "
+                                   "(default: the shipped model)")
     e.add_argument("--json", action="store_true", help="print the full report as JSON")
+    e.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013",
+                   help="judge against FER-2013's labels (default) or the FER+ crowd votes of the same faces")
+    e.add_argument("--votes", metavar="FILE", help="FER+ votes for --labels ferplus: ferplus.csv for the folder "
+                                                   "layout, fer2013new.csv for fer2013.csv (default: $FERPLUS_VOTES, "
+                                                   "else beside the data)")
     e.set_defaults(func=evaluate)
 
     v = sub.add_parser("video", help="expression timeline of a video file (CSV, summary, plot)")
@@ -147,18 +158,25 @@ def predict(args):
 
 
 def evaluate(args):
-    from emoji_fer.evaluation import evaluate_split
+    from emoji_fer.evaluation import evaluate_ferplus, evaluate_split
     from emoji_fer.fer2013 import DatasetError
+    from emoji_fer.model_files import ModelFileError
 
+    if args.votes and args.labels != "ferplus":
+        print("error: --votes is for --labels ferplus", file=sys.stderr)
+        return 2
     try:
-        report = evaluate_split(args.data_dir, args.split, args.model)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
+        if args.labels == "ferplus":
+            report = evaluate_ferplus(args.data_dir, args.split, args.model, args.votes)
+        else:
+            report = evaluate_split(args.data_dir, args.split, args.model)
+    except (DatasetError, ModelFileError) as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(format_report(report))
+        print(format_ferplus_report(report) if args.labels == "ferplus" else format_report(report))
     return 0
 
 
@@ -285,6 +303,31 @@ def format_report(report):
         lines.append(f"{label:<10}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{m['support']:>9}")
     lines += ["", "confusion matrix (rows = true, columns = predicted): " + " ".join(l[:3] for l in LABELS)]
     lines += [f"{label[:3]:>4} " + " ".join(f"{n:>4}" for n in row) for label, row in zip(LABELS, report["confusion"])]
+    return "\n".join(lines)
+
+
+def format_ferplus_report(report):
+    """Text of emoji_fer.ferplus.ferplus_report: each figure on a line that says what it is."""
+    original = report["original"]
+    lines = [
+        f"FER+ {report['split']}, judged by the crowd votes (Barsoum et al. 2016):",
+        f"  FER+ protocol accuracy (top-1 vs the majority of the votes): {report['protocol_accuracy']:.2%}  "
+        f"n={report['n']} faces, {report['contempt']} of them with a contempt majority (counted wrong)",
+        f"  human agreement (mean share of the expression votes, single votes dropped, for the model's answer): "
+        f"{report['human_agreement']:.3f}",
+        f"  cross-entropy against the votes: {report['cross_entropy']:.3f} nats  "
+        f"(floor, the votes' own entropy: {report['vote_entropy']:.3f})",
+        f"  accuracy on the original FER-2013 labels (faces FER+ labelled): {original['accuracy']:.2%}  "
+        f"n={original['n']}",
+        f"  the original labels agree with the FER+ majority on {original['agrees_with_majority']:.2%} "
+        "of the protocol faces",
+        "", "per-class recall (faces of each FER+ majority label):"]
+    lines += [f"  {label:<10}{recall:.3f}" for label, recall in report["per_class_recall"].items()]
+    width = max(map(len, LABELS)) + 1
+    lines += ["", "confusion matrix (rows = FER+ majority, columns = predicted; contempt faces left out):",
+              " " * width + "".join(f"{label:>{width}}" for label in LABELS)]
+    lines += [f"{label:<{width}}" + "".join(f"{n:>{width}}" for n in row)
+              for label, row in zip(LABELS, report["confusion"])]
     return "\n".join(lines)
 
 

@@ -170,14 +170,20 @@ def _votes_for_csv(fer_csv, file):
     with open(fer_csv, newline="") as f:
         usage = [r["Usage"] for r in csv.DictReader(f)]
     with open(file, newline="") as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        # Usage and Image name tell FER+'s file from the folder layout's ferplus.csv, which
+        # has as many rows, in another order.
+        if not {"Usage", "Image name"} <= set(reader.fieldnames or ()):
+            raise DatasetError(f"{file} has columns {reader.fieldnames}, not FER+'s fer2013new.csv "
+                               f"(Usage,Image name,<votes>).\n{EXPECTED_VOTES}")
+        rows = list(reader)
     if len(rows) != len(usage):
         raise DatasetError(f"{file} has {len(rows)} rows, {fer_csv} {len(usage)}: FER+'s fer2013new.csv "
                            f"has one row per row of fer2013.csv.\n{EXPECTED_VOTES}")
     by_split = {}
     for n, (row, split) in enumerate(zip(rows, usage), start=2):
-        if row.get("Usage", split) != split:
-            raise DatasetError(f"{file}:{n}: Usage {row.get('Usage')!r}, {fer_csv} says {split!r}: "
+        if row["Usage"] != split:
+            raise DatasetError(f"{file}:{n}: Usage {row['Usage']!r}, {fer_csv} says {split!r}: "
                                f"not the same rows.\n{EXPECTED_VOTES}")
         by_split.setdefault(split, []).append(_read_votes(row, file, n))
     return {s: np.stack(v) for s, v in by_split.items()}

@@ -130,13 +130,17 @@ def ferplus_report(votes, probs, labels, split):
     contempt majority, counted wrong), human_agreement, cross_entropy, vote_entropy (its
     floor), per_class_recall {label: recall on the protocol faces of that label},
     confusion (7x7 counts, rows = FER+ majority, columns = prediction, contempt faces left
-    out), original {n, accuracy}: the original FER-2013 labels on the faces FER+ labelled}.
+    out), original {n, accuracy: the original FER-2013 labels on the faces FER+ labelled,
+    agrees_with_majority: share of the protocol faces whose original label is the FER+
+    majority}}. Raises ValueError when no face has a FER+ majority.
     """
     from emoji_fer.metrics import classification_report
 
     probs = np.asarray(probs)
     protocol = protocol_labels(votes)
     scored = protocol != DROPPED
+    if not scored.any():
+        raise ValueError(f"{split}: no face has a FER+ majority for one expression: nothing to score")
     predicted = probs.argmax(axis=1)
     seven = scored & (protocol != CONTEMPT)
     report = classification_report(protocol[seven], predicted[seven], split)
@@ -152,5 +156,6 @@ def ferplus_report(votes, probs, labels, split):
         "per_class_recall": {name: r["recall"] for name, r in report["per_class"].items()},
         "confusion": report["confusion"],
         "original": {"n": int(labelled.sum()),
-                     "accuracy": float(np.mean(predicted[labelled] == np.asarray(labels)[labelled]))},
+                     "accuracy": float(np.mean(predicted[labelled] == np.asarray(labels)[labelled])),
+                     "agrees_with_majority": float(np.mean(np.asarray(labels)[scored] == protocol[scored]))},
     }

@@ -115,8 +115,6 @@ def view_probabilities(model, faces, input_size=48, batch_size=256):
 def tta_views(x, tta, size=48):
     """The TTA views of a batch x (N, S, S, 1) float32, as a list of same-shape tensors:
     the mode's views (MODE_VIEWS) of the face, then the same of its mirror image."""
-    import tensorflow as tf
-
     return [x] if tta == "none" else views_with_mirror(x, MODE_VIEWS[tta], size)
 
 

@@ -45,13 +45,13 @@ def shipped_model(name=SHIPPED_NAME):
 
 def resolve_model(model):
     """The path of a model given by path or by shipped name (SHIPPED_MODELS), or None for
-    the default ($EMOJI_FER_MODEL, else the shipped default). A name wins over a file of
-    that name in the working directory only when no such file exists. Raises
-    ModelFileError for an unknown name."""
+    the default ($EMOJI_FER_MODEL, else the shipped default). A file of that name in the
+    working directory wins over a name (a folder does not: in a clone, `emoji_fer` is also
+    the package's). Raises ModelFileError for an unknown name."""
     model = model or os.environ.get("EMOJI_FER_MODEL")
     if not model:
         return shipped_model()
-    if str(model) in SHIPPED_MODELS and not Path(model).exists():
+    if str(model) in SHIPPED_MODELS and not Path(model).is_file():
         return shipped_model(str(model))
     return Path(model)
 

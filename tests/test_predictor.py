@@ -56,3 +56,21 @@ def test_crop_face_is_model_input():
     size = PREPROCESSING["input_size"]
     assert face.shape == (size, size, 1) and face.dtype == np.float32
     assert face.min() == pytest.approx(1.0)
+
+
+def test_shipped_models_load_by_name(monkeypatch, tmp_path):
+    """`emoji_fer` (FER+ votes, the default) and `emoji_fer_fer2013` (FER-2013's labels) by
+    name, from any working directory, also the clone's root, where `emoji_fer/` is the package."""
+    from emoji_fer.model_files import ModelFileError, read_metadata
+    from emoji_fer.predictor import Predictor
+    from tests.conftest import ROOT
+
+    for cwd in (tmp_path, ROOT):
+        monkeypatch.chdir(cwd)
+        default, old = Predictor(detector=None), Predictor("emoji_fer_fer2013", detector=None)
+        assert Predictor("emoji_fer", detector=None).model_path == default.model_path
+        assert read_metadata(default.model_path)["recipe"]["labels"] == "ferplus"
+        assert read_metadata(old.model_path).get("recipe", {}).get("labels", "fer2013") == "fer2013"
+        assert default.model_sha256 != old.model_sha256
+    with pytest.raises(ModelFileError, match="emoji_fer, emoji_fer_fer2013"):
+        Predictor("emoji_fer_2013", detector=None)

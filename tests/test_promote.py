@@ -5,19 +5,27 @@ import csv
 import json
 import shutil
 
+import pytest
+
 from convert import SHIPPED_KERAS
 from emoji_fer.model_files import read_metadata, sha256
 from tests.conftest import run_module
 
 
 def copy_model(source, target, **changes):
-    """Copy the shipped model to `target` (.keras, .tflite, .json) with JSON fields changed."""
+    """Copy the shipped model to `target` (.keras, .tflite, .json) with JSON fields changed:
+    `public_gain` moves PublicTest accuracy, on FER-2013's labels and FER+'s protocol alike,
+    `agreement_gain` FER+'s human agreement; `ferplus=False` drops the FER+ figures."""
     shutil.copyfile(source, target)
-    shutil.copyfile(source.with_suffix(".tflite"), target.with_suffix(".tflite"))
+    shutil.copyfile(source.with_name(read_metadata(source)["litert"]["file"]), target.with_suffix(".tflite"))
     metadata = read_metadata(source)
     metadata["name"], metadata["litert"]["file"] = target.stem, target.stem + ".tflite"
     metadata["recipe"].update(changes.get("recipe", {}))
     metadata["metrics"]["PublicTest"]["accuracy"] += changes.get("public_gain", 0)
+    metadata["ferplus"]["PublicTest"]["protocol_accuracy"] += changes.get("public_gain", 0)
+    metadata["ferplus"]["PublicTest"]["human_agreement"] += changes.get("agreement_gain", 0.001)
+    if changes.get("ferplus") is False:
+        del metadata["ferplus"]
     target.with_suffix(".json").write_text(json.dumps(metadata))
 
 
@@ -48,3 +56,23 @@ def test_promote_ships_only_a_better_model_and_all_its_files(tmp_path):
     assert "# Model card: `emoji_fer`" in (tmp_path / "MODEL_CARD.md").read_text()
     from emoji_fer.predictor import Predictor  # serves the copied LiteRT export: its SHA-256 matches
     assert Predictor(shipped, detector=None).runtime == "litert"
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"public_gain": 0.01, "agreement_gain": -0.001}, "not better on FER+ PublicTest (human agreement)"),
+    ({"public_gain": -0.001, "agreement_gain": 0.01}, "not better on FER+ PublicTest (protocol accuracy)"),
+    ({"public_gain": 0.01, "ferplus": False}, "has no FER+ figures"),
+])
+def test_promote_refuses_a_model_that_loses_on_ferplus(tmp_path, changes, reason):
+    """Against a shipped model judged by FER+, a candidate must beat it on both FER+ figures."""
+    shipped, candidate = tmp_path / "emoji_fer.keras", tmp_path / "cand.keras"
+    copy_model(SHIPPED_KERAS, shipped, agreement_gain=0)
+    copy_model(SHIPPED_KERAS, candidate, **changes)
+    before = {p.name: sha256(p) for p in tmp_path.iterdir()}
+    refused = run_module("train.promote", str(candidate), "--to", str(shipped))
+    assert refused.returncode == 2 and reason in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert {p.name: sha256(p) for p in tmp_path.iterdir()} == before
+    if "ferplus" not in changes:
+        old = read_metadata(shipped)["ferplus"]["PublicTest"]
+        assert f"protocol accuracy shipped {old['protocol_accuracy']:.2%}" in refused.stdout

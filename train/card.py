@@ -45,13 +45,14 @@ def render(meta):
         "",
         "FER-2013 (Goodfellow et al. 2013, arXiv:1307.0414), Kaggle folder layout: fitted on "
         "Training (28,709 faces), choices (epoch or SWA window, TTA) made on PublicTest (3,589), "
-        "reported on PrivateTest (3,589)." + feedback_data(meta),
+        "reported on PrivateTest (3,589)." + targets_data(meta) + feedback_data(meta),
         "",
         "## Recipe",
         "",
         f"- {meta['parameters']:,} parameters; widths {recipe['widths']}; {HEAD_NAMES[recipe.get('head', 'gap')]} "
         f"before the classifier; dropout {recipe['dropout']}",
-        f"- {recipe['epochs']} epochs, batch {recipe['batch_size']}, SGD + Nesterov, peak learning rate "
+        f"- {recipe['epochs']} epochs, batch {recipe['batch_size']}, "
+        f"{'AdamW' if recipe.get('optimizer') == 'adamw' else 'SGD + Nesterov'}, peak learning rate "
         f"{recipe['lr']} with {recipe['warmup_epochs']} warm-up epochs then cosine decay, weight decay "
         f"{recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, class weights "
         f"(n_max/n_c)^{recipe['class_weight_power']}, {precision(meta)}",
@@ -61,6 +62,9 @@ def render(meta):
            f"{1 - recipe['distill_weight']:g} x label + {recipe['distill_weight']:g} x the teachers' mean probabilities"]
           if meta.get("teachers") else []),
         f"- test-time augmentation: {meta['inference']['tta']}",
+        *([f"- temperature {meta['calibration']['temperature']:g}, fitted on PublicTest to the FER+ vote shares "
+           f"(train/calibrate.py): cross-entropy against the votes {meta['calibration']['cross_entropy_before']:.3f}"
+           f" -> {meta['calibration']['cross_entropy_after']:.3f} (Keras)"] if meta.get("calibration") else []),
         *([f"- weights: {training['weights']} (stochastic weight averaging, Izmailov et al. 2018, "
            "arXiv:1803.05407; train/swa.py)"] if recipe.get("swa_epochs") else []),
         f"- best PublicTest epoch: {training['best_epoch']} of {training['epochs_run']}; "
@@ -70,6 +74,7 @@ def render(meta):
         "",
         "## Metrics",
         "",
+        *ferplus_lines(meta),
         f"As served (Predictor: {serving(meta)}, TTA {meta['inference']['tta']}): PrivateTest accuracy "
         f"**{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} (PublicTest {public['accuracy']:.2%}"
         + (f"; held-out feedback FeedbackTest {meta['metrics']['FeedbackTest']['accuracy']:.2%} of "
@@ -90,6 +95,37 @@ def render(meta):
     lines += ["", f"![confusion matrix]({meta['name']}_confusion.png)",
               f"![training curves]({meta['name']}_curves.png)", "", LIMITS]
     return "\n".join(lines)
+
+
+def targets_data(meta):
+    """The Data section's sentence on FER+ (what the model learnt from), or ""."""
+    if meta["recipe"].get("labels") != "ferplus":
+        return ""
+    return (" Targets: the FER+ crowd votes for the same faces (Barsoum et al. 2016, arXiv:1608.01041; "
+            f"10 annotators a face), training mode \"{meta['recipe']['ferplus_mode']}\", epochs chosen on "
+            "FER+'s PublicTest protocol (emoji_fer/ferplus.py).")
+
+
+def ferplus_lines(meta):
+    """The FER+ figures first (what people say), with the original labels beside them."""
+    figures = meta.get("ferplus")
+    if not figures:
+        return []
+    private, public = figures["PrivateTest"], figures["PublicTest"]
+    return [
+        f"FER+ as served (Predictor: {serving(meta)}, TTA {meta['inference']['tta']}), PrivateTest: protocol "
+        f"accuracy **{private['protocol_accuracy']:.2%}** of {private['n']:,} faces (the {private['contempt']} "
+        f"with a contempt majority count as wrong), human agreement **{private['human_agreement']:.3f}**, "
+        f"cross-entropy against the votes {private['cross_entropy']:.3f} (the votes' own entropy, its floor: "
+        f"{private['vote_entropy']:.3f}); PublicTest {public['protocol_accuracy']:.2%}, "
+        f"{public['human_agreement']:.3f}. On the original FER-2013 labels: {private['original']['accuracy']:.2%} "
+        f"of {private['original']['n']:,} faces.",
+        "",
+        "The two differ because the original label is one person's guess, which is the FER+ majority on "
+        f"only {private['original']['agrees_with_majority']:.0%} of these faces: a model that agrees with "
+        "people disagrees with that guess.",
+        "",
+    ]
 
 
 def feedback_data(meta):

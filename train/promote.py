@@ -2,6 +2,12 @@
 LiteRT export, plots, training log and model card, once it beats the shipped model on
 PublicTest as served (the split every choice is made on; PrivateTest is only reported).
 
+Since the shipped model learns from the FER+ crowd votes, "beats" is judged by FER+: a
+candidate must score higher on both FER+ protocol accuracy and human agreement on
+PublicTest (emoji_fer/ferplus.py; the "ferplus" figures training writes into the JSON
+when the votes are there). Against a shipped model without FER+ figures, FER-2013
+PublicTest accuracy decides, as it did before.
+
 A refit on users' feedback (trained with --extra-data) is judged otherwise: it may lose at
 most 0.3 points on PublicTest, and must do better than the shipped model on the held-out
 feedback faces (FeedbackTest of its --extra-data folder, both models run as served).
@@ -29,9 +35,29 @@ PLOTS = ("_confusion.png", "_curves.png")
 PUBLIC_DROP_ALLOWED = 0.003
 
 
-def served_accuracy(metadata, split="PublicTest"):
-    """Top-1 accuracy in [0, 1] on `split` as the model is served (its runtime and TTA)."""
+def served_accuracy(metadata, split="PublicTest", ferplus=False):
+    """Top-1 accuracy in [0, 1] on `split` as the model is served (its runtime and TTA):
+    FER+ protocol accuracy with `ferplus`, else against FER-2013's labels."""
+    if ferplus:
+        return metadata["ferplus"][split]["protocol_accuracy"]
     return metadata["metrics"][split]["accuracy"]
+
+
+def check_ferplus(source, metadata, shipped):
+    """Raise ValueError unless the candidate's FER+ PublicTest figures beat the shipped
+    model's on both protocol accuracy and human agreement (both JSONs, as served)."""
+    if "ferplus" not in metadata:
+        raise ValueError(f"{Path(source).name} has no FER+ figures in its JSON (train where the FER+ votes "
+                         "are, see docs/training.md), so it cannot be shown to agree with people better than "
+                         "the shipped model: not promoted (--force to ship it anyway)")
+    new, old = metadata["ferplus"]["PublicTest"], shipped["ferplus"]["PublicTest"]
+    print(f"FER+ PublicTest as served ({new['n']} faces): protocol accuracy shipped {old['protocol_accuracy']:.2%}, "
+          f"candidate {new['protocol_accuracy']:.2%}; human agreement shipped {old['human_agreement']:.3f}, "
+          f"candidate {new['human_agreement']:.3f}", flush=True)
+    losses = [what for what in ("protocol_accuracy", "human_agreement") if new[what] <= old[what]]
+    if losses:
+        raise ValueError(f"{Path(source).name} is not better on FER+ PublicTest ({' and '.join(losses).replace('_', ' ')}"
+                         "): not promoted (--force to ship it anyway)")
 
 
 def check_candidate(source, target, force=False):
@@ -51,6 +77,8 @@ def check_candidate(source, target, force=False):
         raise ValueError(f"{source} is already the shipped model")
     if target.is_file() and not force and metadata["recipe"].get("extra_data"):
         check_refit(source, target, metadata)
+    elif target.is_file() and not force and "ferplus" in read_metadata(target):
+        check_ferplus(source, metadata, read_metadata(target))
     elif target.is_file() and not force:
         new, old = served_accuracy(metadata), served_accuracy(read_metadata(target))
         if new <= old:
@@ -70,9 +98,14 @@ def check_refit(source, target, metadata):
     folder = metadata["recipe"]["extra_data"]["path"]
     images, labels = load_feedback(folder)["FeedbackTest"]
     shipped = read_metadata(target)
-    public = served_accuracy(shipped), served_accuracy(metadata)
+    ferplus = "ferplus" in shipped  # the shipped model is judged by FER+: so is its refit
+    if ferplus and "ferplus" not in metadata:
+        raise ValueError(f"{Path(source).name} has no FER+ figures, the shipped model is judged by them: "
+                         "not promoted (--force to ship it anyway)")
+    public = served_accuracy(shipped, ferplus=ferplus), served_accuracy(metadata, ferplus=ferplus)
     correct = feedback_correct(target, images, labels), feedback_correct(source, images, labels)
-    print(f"PublicTest as served ({metadata['metrics']['PublicTest']['n']} faces): shipped {public[0]:.2%}, "
+    n = (metadata["ferplus"] if ferplus else metadata["metrics"])["PublicTest"]["n"]
+    print(f"{'FER+ protocol ' if ferplus else ''}PublicTest as served ({n} faces): shipped {public[0]:.2%}, "
           f"candidate {public[1]:.2%} ({100 * (public[1] - public[0]):+.2f} points; "
           f"a drop of at most {100 * PUBLIC_DROP_ALLOWED:.1f} allowed)")
     trained_with = metadata["recipe"]["extra_data"].get("FeedbackTest")

@@ -34,7 +34,7 @@ from emoji_fer.preprocessing import PREPROCESSING, scale
 from train.augment import build_augmenter
 from train.calibrate import bake_temperature, fit_temperature
 from emoji_fer import ferplus
-from emoji_fer.fer2013 import load_feedback, load_fer2013, load_ferplus
+from emoji_fer.fer2013 import DatasetError, load_feedback, load_fer2013, load_ferplus
 from train.distill import describe_teachers, soft_targets, teacher_probabilities
 from train.model import build_model
 from train.swa import SNAPSHOT_DIR, TailSums, swa_weights
@@ -213,9 +213,17 @@ def cpu_has_bf16(cpuinfo="/proc/cpuinfo"):
 
 def load_data(args):
     """({split: (images (N, 48, 48) uint8, labels (N,) int64)}, {split: FER+ votes (N, 10)}
-    or None): FER-2013 with, for --labels ferplus, the FER+ votes of the same faces."""
+    or None): FER-2013 with the FER+ votes of the same faces. With --labels fer2013 the
+    votes are optional (they only add FER+'s figures to the report, which the promotion
+    of a model judged by FER+ needs): None when they are not found."""
     if args.labels == "fer2013":
-        return load_fer2013(args.data_dir), None
+        data = load_fer2013(args.data_dir)
+        try:
+            loaded = load_ferplus(args.data_dir, args.votes)
+        except DatasetError as err:
+            print(f"no FER+ figures: {str(err).splitlines()[0]}", flush=True)
+            return data, None
+        return data, {s: v for s, (_, _, v) in loaded.items()}
     loaded = load_ferplus(args.data_dir, args.votes)
     return {s: (x, y) for s, (x, y, _) in loaded.items()}, {s: v for s, (_, _, v) in loaded.items()}
 
