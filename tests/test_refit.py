@@ -167,8 +167,10 @@ def test_promote_refuses_a_worse_refit_and_prints_both_comparisons(refit, export
     before = {p.name: sha256(p) for p in tmp_path.iterdir()}
     refused = run_module("train.promote", str(models / "refit.keras"), "--to", str(shipped))
     assert refused.returncode == 2, refused.stderr[-2000:]
-    public = read_metadata(shipped)["metrics"]["PublicTest"]["accuracy"]
-    assert f"PublicTest as served (3589 faces): shipped {public:.2%}, candidate " in refused.stdout
+    # The shipped model is judged by FER+, so is the refit (its run found the votes beside the data).
+    public = read_metadata(shipped)["ferplus"]["PublicTest"]
+    assert (f"FER+ protocol PublicTest as served ({public['n']} faces): shipped {public['protocol_accuracy']:.2%}, "
+            "candidate ") in refused.stdout
     assert re.search(rf"FeedbackTest as served \(8 held-out faces in {re.escape(str(export))}\): "
                      r"shipped \d+\.\d\d% \(\d/8\), candidate \d+\.\d\d% \(\d/8\)", refused.stdout), refused.stdout
     assert "PublicTest drops by" in refused.stderr and "not promoted" in refused.stderr

@@ -75,12 +75,15 @@ def render(meta):
         "## Metrics",
         "",
         *ferplus_lines(meta),
-        f"As served (Predictor: {serving(meta)}, TTA {meta['inference']['tta']}): PrivateTest accuracy "
-        f"**{private['accuracy']:.2%}**, macro-F1 {private['macro_f1']:.3f} (PublicTest {public['accuracy']:.2%}"
+        f"{'Against the original FER-2013 labels, as' if meta.get('ferplus') else 'As'} served (Predictor: "
+        f"{serving(meta)}, TTA {meta['inference']['tta']}): PrivateTest accuracy "
+        + (f"{private['accuracy']:.2%}" if meta.get("ferplus") else f"**{private['accuracy']:.2%}**") + f", macro-F1 {private['macro_f1']:.3f} (PublicTest {public['accuracy']:.2%}"
         + (f"; held-out feedback FeedbackTest {meta['metrics']['FeedbackTest']['accuracy']:.2%} of "
            f"{meta['metrics']['FeedbackTest']['n']}" if "FeedbackTest" in meta["metrics"] else "") + ").",
         "",
         *tta_table(meta),
+        *ferplus_table(meta),
+        *(["Against the original FER-2013 labels, PrivateTest:", ""] if meta.get("ferplus") else []),
         "| label | precision | recall | F1 | support |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -88,7 +91,7 @@ def render(meta):
         m = private["per_class"][label]
         lines.append(f"| {meta['emoji'][label]} {label} | {m['precision']:.3f} | {m['recall']:.3f} | "
                      f"{m['f1']:.3f} | {m['support']} |")
-    lines += ["", "Confusion matrix, PrivateTest (rows = true label, columns = predicted):", "",
+    lines += ["", "Confusion matrix, PrivateTest (rows = FER-2013 label, columns = predicted):", "",
               "| true \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
     for label, row in zip(LABELS, private["confusion"]):
         lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + " |")
@@ -122,10 +125,27 @@ def ferplus_lines(meta):
         f"of {private['original']['n']:,} faces.",
         "",
         "The two differ because the original label is one person's guess, which is the FER+ majority on "
-        f"only {private['original']['agrees_with_majority']:.0%} of these faces: a model that agrees with "
-        "people disagrees with that guess.",
+        f"only {private['original']['agrees_with_majority']:.0%} of these faces: "
+        + ("a model that agrees with people disagrees with that guess." if meta["recipe"].get("labels") == "ferplus"
+           else "this model learnt that guess."),
         "",
     ]
+
+
+def ferplus_table(meta):
+    """Per-class recall and the confusion matrix on FER+'s PrivateTest protocol faces."""
+    figures = meta.get("ferplus")
+    if not figures:
+        return []
+    private = figures["PrivateTest"]
+    lines = ["Confusion matrix on FER+'s PrivateTest protocol faces (rows = FER+ majority, columns = predicted; "
+             "the contempt-majority faces left out), with each row's recall:", "",
+             "| FER+ majority \\ predicted | " + " | ".join(LABELS) + " | recall |",
+             "|---" * (len(LABELS) + 2) + "|"]
+    for label, row in zip(LABELS, private["confusion"]):
+        lines.append(f"| {meta['emoji'][label]} {label} | " + " | ".join(str(n) for n in row)
+                     + f" | {private['per_class_recall'][label]:.3f} |")
+    return lines + [""]
 
 
 def feedback_data(meta):
@@ -187,7 +207,7 @@ def tta_table(meta):
     if not by_tta:
         return []
     modes = list(by_tta["PrivateTest"])
-    return ["Accuracy by test-time augmentation (Keras, float32 weights):", "",
+    return ["Accuracy on FER-2013's labels by test-time augmentation (Keras, float32 weights):", "",
             "| split | " + " | ".join(modes) + " |", "|---" * (len(modes) + 1) + "|",
             *(f"| {split} | " + " | ".join(f"{by_tta[split][m]:.2%}" for m in modes) + " |" for split in by_tta),
             ""]

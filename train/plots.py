@@ -12,13 +12,18 @@ from emoji_fer.labels import LABELS
 
 
 def confusion_matrix_png(report, path):
-    """Row-normalised confusion matrix (rows = true label) of a classification_report dict."""
+    """Row-normalised confusion matrix (rows = true label) of a classification_report dict,
+    or of an emoji_fer.ferplus.ferplus_report dict (rows = the FER+ majority)."""
     counts = np.asarray(report["confusion"], dtype=float)
     norm = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     ConfusionMatrixDisplay(norm, display_labels=LABELS).plot(ax=ax, cmap="Blues", values_format=".2f",
                                                               colorbar=False)
-    ax.set_title(f"FER-2013 {report['split']}: accuracy {report['accuracy']:.1%} (n={report['n']})")
+    if "protocol_accuracy" in report:
+        ax.set_title(f"FER+ {report['split']}: protocol accuracy {report['protocol_accuracy']:.1%} (n={report['n']})")
+        ax.set_ylabel("FER+ majority")
+    else:
+        ax.set_title(f"FER-2013 {report['split']}: accuracy {report['accuracy']:.1%} (n={report['n']})")
     plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -506,7 +506,8 @@ def finish(args, work, data, seconds, votes=None):
                 **({"ferplus": ferplus_reports} if ferplus_reports else {}),
                 **({"calibration": calibration} if calibration else {})}
     write_metadata(model_path, metadata)
-    plots.confusion_matrix_png(reports["PrivateTest"], out_dir / f"{args.name}_confusion.png")
+    plots.confusion_matrix_png(ferplus_reports.get("PrivateTest", reports["PrivateTest"]),
+                               out_dir / f"{args.name}_confusion.png")
     plots.training_curves_png(history, out_dir / f"{args.name}_curves.png")
     shutil.rmtree(work / "backup", ignore_errors=True)
     print(json.dumps({"tta": args.tta, "runtime": predictor.runtime,
