@@ -16,8 +16,8 @@ import numpy as np
 from emoji_fer.detect import DEFAULT_DETECTOR, eyes_of
 from emoji_fer.images import load_rgb
 from emoji_fer.labels import EMOJI
-from emoji_fer.model_files import (ModelFileError, keras_path, metadata_path, model_tta, read_metadata,
-                                   resolve_model, sha256)
+from emoji_fer.model_files import (SHIPPED_MODELS, ModelFileError, keras_path, metadata_path, model_tta,
+                                   read_metadata, resolve_model, sha256)
 from emoji_fer.preprocessing import crop_face, to_gray, to_input
 from emoji_fer.runtime import load_classifier
 
@@ -47,7 +47,8 @@ class Predictor:
     def __init__(self, model_path=None, detector=DEFAULT_DETECTOR, runtime="auto"):
         model_path = resolve_model(model_path)
         if not model_path.is_file() or not metadata_path(model_path).is_file():
-            raise ModelFileError(f"model {model_path} not found (a model is its .json with its .tflite "
+            raise ModelFileError(f"model {model_path} not found: give a shipped model's name "
+                                 f"({', '.join(SHIPPED_MODELS)}) or a model's file (its .json with its .tflite "
                                  "and/or .keras beside it)")
         self.model_path = model_path
         self.metadata = read_metadata(model_path)
