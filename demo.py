@@ -30,7 +30,8 @@ from emoji_fer.video import DEFAULT_FPS, VideoError
 
 TITLE = "Emoji the Possibilities: facial expressions as emoji"
 DESCRIPTION = ("Upload a photo or use your webcam. Every face gets a box and its most likely expression; "
-               "the largest face's top-3 is shown with the model's confidence. Model: a CNN trained on FER-2013. "
+               "the largest face's top-3 is shown with the share of people the model expects to pick each. "
+               "Model: a CNN trained on ten people's votes for each FER-2013 face (FER+). "
                "The other tabs record a timeline of the main face's expressions, live from the webcam or from a video.")
 LIVE_SESSIONS = 16  # webcam streams served at once (a stream holds its worker while it runs)
 LIVE_TIME_LIMIT = 900  # s of server time per stream (frames cost ~5-60 ms each: an hour or more of webcam)

@@ -1,13 +1,15 @@
-"""Emoji the Possibilities: facial expressions as emoji, from a CNN trained on FER-2013.
+"""Emoji the Possibilities: facial expressions as emoji, from a CNN trained on the FER+
+crowd votes for the FER-2013 faces.
 
     >>> from emoji_fer import Predictor
     >>> Predictor().top_emotion("../shared/samples/justin.jpg")
-    ('happy', 0.694...)
+    ('happy', 0.916...)
 
 Public API (stable within a major version):
 - `Predictor`: loads the shipped model once (LiteRT, no TensorFlow), finds every face and
   classifies it; `predict` (faces with box, scores and top-k emoji), and the `fer`
-  package's `detect_emotions` and `top_emotion`.
+  package's `detect_emotions` and `top_emotion`. `Predictor("emoji_fer_fer2013")` loads
+  the earlier model, trained on FER-2013's single labels.
 - `LABELS`: the seven FER-2013 labels in the dataset's order; `EMOJI`: label -> emoji.
 - `SCHEMA_VERSION`: the version of the JSON that `predict`, the CLI and the demo's
   /predict return.

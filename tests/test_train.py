@@ -361,3 +361,67 @@ def test_two_local_workers_train_together(fer_dir, tmp_path):
     assert metadata["training"]["epochs_run"] == 1
     assert not (tmp_path / "models" / "duo.worker1.json").exists()
     assert not (tmp_path / "work" / "duo.worker1").exists(), "worker 1 cleans up after itself"
+
+
+def test_train_on_ferplus_votes_with_a_temperature(fer_dir, tmp_path):
+    """A short soft-label run (--labels ferplus, probability mode: a label drawn from the votes
+    each epoch) that fits a temperature: the JSON holds FER+'s figures as served, the fitted
+    temperature lowered the cross-entropy against the votes, and the card leads with FER+."""
+    from emoji_fer.model_files import read_metadata
+
+    out = tmp_path / "models"
+    proc = run_module("train", "--data-dir", str(fer_dir), "--name", "votes", "--work-dir", str(tmp_path / "work"),
+                      "--out-dir", str(out), *ARGS, "--labels", "ferplus", "--ferplus-mode", "probability",
+                      "--optimizer", "adamw", "--lr", "1e-3", "--temperature", "fit")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metadata = read_metadata(out / "votes.json")
+    assert metadata["recipe"]["labels"] == "ferplus" and metadata["recipe"]["ferplus_mode"] == "probability"
+    public = metadata["ferplus"]["PublicTest"]
+    assert public["n"] == 3194 and 0 <= public["protocol_accuracy"] <= 1 and 0 <= public["human_agreement"] <= 1
+    assert metadata["ferplus"]["PrivateTest"]["n"] == 3137
+    calibration = metadata["calibration"]
+    assert 0.25 <= calibration["temperature"] <= 4
+    assert calibration["cross_entropy_after"] <= calibration["cross_entropy_before"]
+    from train.card import render
+    assert render(metadata).split("## Metrics")[1].lstrip().startswith("FER+ as served")
+
+
+@pytest.mark.parametrize("mode", ["majority", "crossentropy", "probability"])
+def test_ferplus_training_faces_follow_the_mode(mode):
+    """Each FER+ mode's Training faces and targets, on four hand-made faces: a clear happy
+    majority, a contempt majority, a tie and a face FER+ dropped (NaN votes)."""
+    from argparse import Namespace
+
+    from emoji_fer.labels import LABELS
+    from train.train import training_faces
+
+    nan = [float("nan")] * 10
+    #         neutral happiness surprise sadness anger disgust fear contempt unknown NF
+    votes = np.array([[1, 8, 0, 1, 0, 0, 0, 0, 0, 0], [2, 0, 0, 0, 0, 0, 0, 8, 0, 0],
+                      [5, 5, 0, 0, 0, 0, 0, 0, 0, 0], nan], np.float32)
+    images = np.arange(4, dtype=np.uint8)[:, None, None] * np.ones((1, 48, 48), np.uint8)
+    data = {"Training": (images, np.zeros(4, np.int64))}
+    x, targets = training_faces(data, {"Training": votes}, Namespace(labels="ferplus", ferplus_mode=mode))
+    happy, neutral = LABELS.index("happy"), LABELS.index("neutral")
+    if mode == "majority":  # only the face with a seven-class majority, one-hot
+        assert x[:, 0, 0].tolist() == [0]
+        assert targets.tolist() == [np.eye(7)[happy].tolist()]
+    else:  # every face with votes for the seven, single votes dropped
+        assert x[:, 0, 0].tolist() == [0, 1, 2]
+        assert targets[0, happy] == 1.0  # 8 of 8 after the single neutral and sad votes are dropped
+        assert targets[1, neutral] == 1.0  # contempt is not a target; the 2 neutral votes are
+        assert targets[2, happy] == targets[2, neutral] == 0.5
+    np.testing.assert_allclose(targets.sum(axis=1), 1)
+
+
+def test_probability_mode_draws_one_hot_labels_from_the_votes():
+    """FER+'s probability mode: each face's target is one label drawn from its distribution."""
+    import tensorflow as tf
+
+    from train.train import draw_one_hot
+
+    targets = tf.constant(np.tile([[0.0, 0.0, 0.0, 0.75, 0.0, 0.0, 0.25]], (4000, 1)), tf.float32)
+    _, drawn = draw_one_hot(seed=0)(tf.zeros((4000, 1)), targets)
+    drawn = drawn.numpy()
+    assert set(drawn.sum(axis=1).tolist()) == {1.0} and drawn[:, [0, 1, 2, 4, 5]].sum() == 0
+    assert abs(drawn[:, 3].mean() - 0.75) < 0.03

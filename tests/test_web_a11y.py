@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from convert import SHIPPED_KERAS
+from emoji_fer.model_files import read_metadata
 from scripts.bench_web import camera_flags, write_y4m
 from tests.conftest import need
 from tests.test_web import FIRST_RESULT_S, Browser, camera_file, pw, site, upload  # noqa: F401 - fixtures
@@ -401,8 +403,10 @@ def test_honesty_note_and_high_contrast_theme(pw, site, samples):  # noqa: F811
         note = page.locator("#honesty")
         text = re.sub(r"\s+", " ", note.text_content())
         print(f"\nhonesty note: {text}")
-        for needed in ("not a feeling", "Barrett", "2019", "noisy", "65 %", "Goodfellow", "2024/1689", "5(1)(f)",
-                       "ask the other participants", "Nothing is recorded", "CSV"):
+        # The share of people who pick the model's answer: the shipped model's FER+ human agreement.
+        agreement = read_metadata(SHIPPED_KERAS)["ferplus"]["PrivateTest"]["human_agreement"]
+        for needed in ("not a feeling", "Barrett", "2019", "Ten people", "FER+", "Barsoum", f"{agreement:.0%}".replace("%", " %"),
+                       "2024/1689", "5(1)(f)", "ask the other participants", "Nothing is recorded", "CSV"):
             assert needed in text, needed
         assert note.is_visible() and note.bounding_box()["y"] < page.locator("#camera-button").bounding_box()["y"]
 
