@@ -169,11 +169,12 @@ def wheel(tmp_path_factory):
     return wheels[0]
 
 
-def test_wheel_holds_the_package_and_the_shipped_model_only(wheel):
+def test_wheel_holds_the_package_and_the_shipped_models_only(wheel):
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "emoji_fer/models/emoji_fer.tflite" in names and "emoji_fer/models/emoji_fer.json" in names
+    for model in ("emoji_fer", "emoji_fer_fer2013"):  # the default and the FER-2013-label model, by name
+        assert f"emoji_fer/models/{model}.tflite" in names and f"emoji_fer/models/{model}.json" in names
     assert "emoji_fer/predictor.py" in names and "emoji_fer/fer2013.py" in names
     assert not [n for n in names if n.split("/")[0] in ("train", "convert", "tests", "web_tfjs", "checkpoints")]
     assert not [n for n in names if n.endswith(".keras")]  # the Predictor serves the LiteRT export
@@ -212,4 +213,9 @@ def test_wheel_in_a_fresh_venv_without_tensorflow(wheel, samples, tmp_path):
     (entry,) = json.loads(proc.stdout)
     assert entry["schema_version"] == 1 and len(entry["faces"]) == 1
     assert entry["faces"][0]["top"][0]["label"] == "happy"
+    old = run(command, "predict", samples / "justin.jpg", "--model", "emoji_fer_fer2013")
+    assert old.returncode == 0, old.stderr
+    (old_entry,) = json.loads(old.stdout)  # another model: other scores for the same face
+    assert old_entry["faces"][0]["box"] == entry["faces"][0]["box"]
+    assert old_entry["faces"][0]["scores"] != entry["faces"][0]["scores"]
     assert run(command, "--version").stdout.strip() == f"emoji-fer {emoji_fer.__version__}"
