@@ -44,6 +44,10 @@ FERPLUS_NAMES = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy"
 TO_LABELS = np.array([VOTE_COLUMNS.index(FERPLUS_NAMES[name]) for name in LABELS])  # LABELS index -> column
 CONTEMPT = NUM_CLASSES  # protocol label of a contempt-majority face: no seven-class answer is right
 DROPPED = -1  # protocol label of a face FER+'s protocol does not score
+# The protocol label of each vote column: a LABELS index, CONTEMPT, or DROPPED (unknown, NF).
+COLUMN_TO_LABEL = np.full(len(VOTE_COLUMNS), DROPPED, np.int64)
+COLUMN_TO_LABEL[TO_LABELS] = np.arange(NUM_CLASSES)
+COLUMN_TO_LABEL[VOTE_COLUMNS.index("contempt")] = CONTEMPT
 EPS = 1e-7  # probabilities are clipped to [EPS, 1] in the cross-entropy
 
 
@@ -62,12 +66,8 @@ def protocol_labels(votes):
     kept = np.nan_to_num(kept_votes(votes))
     expressions = kept[:, :EXPRESSIONS]
     total = kept.sum(axis=1)
-    top = expressions.argmax(axis=1)
     majority = (expressions.max(axis=1) > total / 2) & (total > 0)
-    column_to_label = {int(col): i for i, col in enumerate(TO_LABELS)}
-    column_to_label[VOTE_COLUMNS.index("contempt")] = CONTEMPT
-    labels = np.array([column_to_label[int(c)] for c in top], np.int64)
-    return np.where(majority, labels, DROPPED)
+    return np.where(majority, COLUMN_TO_LABEL[expressions.argmax(axis=1)], DROPPED)
 
 
 def _seven(votes, drop_single):
@@ -99,9 +99,15 @@ def majority_labels(votes):
 def human_agreement(votes, probs):
     """Mean, over the protocol faces, of the share of the eight expressions' kept votes
     that went to the model's top-1. probs: (N, 7) probabilities in LABELS order. In [0, 1]."""
+    return column_agreement(votes, TO_LABELS[np.asarray(probs).argmax(axis=1)])
+
+
+def column_agreement(votes, columns):
+    """`human_agreement` of answers given as vote columns: columns (N,) int, an index into
+    VOTE_COLUMNS per face (so an eight-class model's contempt answer can be scored too)."""
     kept = np.nan_to_num(kept_votes(votes))
     scored = protocol_labels(votes) != DROPPED
-    chosen = kept[scored][np.arange(scored.sum()), TO_LABELS[np.asarray(probs)[scored].argmax(axis=1)]]
+    chosen = kept[scored][np.arange(scored.sum()), np.asarray(columns)[scored]]
     return float(np.mean(chosen / kept[scored, :EXPRESSIONS].sum(axis=1)))
 
 

@@ -220,17 +220,13 @@ def eight_class_protocol(votes, logits):
     contempt-majority face can be right): {protocol_accuracy, human_agreement} over the
     protocol faces. logits: (N, 8) in FER+'s order. What vicksam's model is quoted with
     (86.71 %, 0.813); the seven-class figures of the table come from `ferplus_report`."""
-    from emoji_fer.ferplus import CONTEMPT, DROPPED, EXPRESSIONS, TO_LABELS, kept_votes, protocol_labels
+    from emoji_fer.ferplus import COLUMN_TO_LABEL, DROPPED, EXPRESSIONS, column_agreement, protocol_labels
 
     protocol = protocol_labels(votes)
     scored = protocol != DROPPED
     column = np.asarray(logits)[:, :EXPRESSIONS].argmax(axis=1)  # a FER+ column, 0..7
-    to_label = np.full(EXPRESSIONS, CONTEMPT)
-    to_label[TO_LABELS] = np.arange(len(LABELS))
-    kept = np.nan_to_num(kept_votes(votes))[scored]
-    chosen = kept[np.arange(len(kept)), column[scored]]
-    return {"protocol_accuracy": float(np.mean(to_label[column][scored] == protocol[scored])),
-            "human_agreement": float(np.mean(chosen / kept[:, :EXPRESSIONS].sum(axis=1)))}
+    return {"protocol_accuracy": float(np.mean(COLUMN_TO_LABEL[column][scored] == protocol[scored])),
+            "human_agreement": column_agreement(votes, column)}
 
 
 def tflite_parameters(path):

@@ -75,12 +75,15 @@ def check_candidate(source, target, force=False):
                              f"(python -m convert --litert --model {source} writes it)")
     if source.resolve() == target.resolve():
         raise ValueError(f"{source} is already the shipped model")
-    if target.is_file() and not force and metadata["recipe"].get("extra_data"):
+    if force or not target.is_file():
+        return metadata, litert
+    shipped = read_metadata(target)
+    if metadata["recipe"].get("extra_data"):
         check_refit(source, target, metadata)
-    elif target.is_file() and not force and "ferplus" in read_metadata(target):
-        check_ferplus(source, metadata, read_metadata(target))
-    elif target.is_file() and not force:
-        new, old = served_accuracy(metadata), served_accuracy(read_metadata(target))
+    elif "ferplus" in shipped:
+        check_ferplus(source, metadata, shipped)
+    else:
+        new, old = served_accuracy(metadata), served_accuracy(shipped)
         if new <= old:
             raise ValueError(f"{source.name} scores {new:.2%} on PublicTest as served, the shipped "
                              f"model {old:.2%}: not better, not promoted (--force to ship it anyway)")

@@ -216,15 +216,14 @@ def load_data(args):
     or None): FER-2013 with the FER+ votes of the same faces. With --labels fer2013 the
     votes are optional (they only add FER+'s figures to the report, which the promotion
     of a model judged by FER+ needs): None when they are not found."""
-    if args.labels == "fer2013":
-        data = load_fer2013(args.data_dir)
-        try:
-            loaded = load_ferplus(args.data_dir, args.votes)
-        except DatasetError as err:
-            print(f"no FER+ figures: {str(err).splitlines()[0]}", flush=True)
-            return data, None
-        return data, {s: v for s, (_, _, v) in loaded.items()}
-    loaded = load_ferplus(args.data_dir, args.votes)
+    try:
+        loaded = load_ferplus(args.data_dir, args.votes)
+    except DatasetError as err:
+        if args.labels == "ferplus":
+            raise
+        data = load_fer2013(args.data_dir)  # raises the dataset's own error if that is what is missing
+        print(f"no FER+ figures: {str(err).splitlines()[0]}", flush=True)
+        return data, None
     return {s: (x, y) for s, (x, y, _) in loaded.items()}, {s: v for s, (_, _, v) in loaded.items()}
 
 
@@ -243,9 +242,7 @@ def training_faces(data, votes, args):
         return x, training_targets(x, y, args)
     v = votes["Training"]
     if args.ferplus_mode == "majority":
-        labels = ferplus.majority_labels(v)
-        keep = labels != ferplus.DROPPED
-        return x[keep], soft_targets(labels[keep])
+        return majority_faces(x, v)
     keep = ferplus.has_votes(v)
     return x[keep], ferplus.vote_distribution(v)[keep]
 
@@ -258,9 +255,14 @@ def selection_faces(data, votes, args):
     x, y = data["PublicTest"]
     if args.labels == "fer2013":
         return x, soft_targets(y)
-    labels = ferplus.majority_labels(votes["PublicTest"])
+    return majority_faces(x, votes["PublicTest"])
+
+
+def majority_faces(images, votes):
+    """(images, one-hot targets) of the faces with a FER+ majority among the seven expressions."""
+    labels = ferplus.majority_labels(votes)
     keep = labels != ferplus.DROPPED
-    return x[keep], soft_targets(labels[keep])
+    return images[keep], soft_targets(labels[keep])
 
 
 def subsample(x, targets, limit, seed):
