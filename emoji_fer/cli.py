@@ -189,7 +189,7 @@ def video(args):
 
     from emoji_fer.predictor import Predictor
     from emoji_fer.timeline import plot_figure, summary_text
-    from emoji_fer.video import VideoError, analyse_video, probe
+    from emoji_fer.video import VideoError, analyze_video, probe
 
     # FFmpeg's and OpenCV's own log lines ("moov atom not found") would only repeat the
     # error we print; FFmpeg reads this variable when a capture is first opened.
@@ -215,7 +215,7 @@ def video(args):
             def progress(t, _):
                 bar.update(round(t, 1) - bar.n)
 
-            timeline = analyse_video(predictor, args.path, args.fps, progress, args.annotate)
+            timeline = analyze_video(predictor, args.path, args.fps, progress, args.annotate)
             if bar.total:
                 bar.update(bar.total - bar.n)  # the last sample is up to one period before the end
     except VideoError as err:
@@ -263,7 +263,7 @@ def feedback(args):
 def _feedback_action(args, store, export_folder):
     """One `feedback` action on an open store; returns the exit status."""
     if args.action == "stats":
-        from emoji_fer import health
+        from emoji_fer.feedback import health
         from emoji_fer.model_files import read_metadata, resolve_model
 
         reports = health.report_by_model(store.rows(), health.reference_mix(read_metadata(
@@ -271,7 +271,7 @@ def _feedback_action(args, store, export_folder):
         if args.json:
             print(json.dumps(reports, indent=2))
         else:
-            print(health.summary_text(reports["all"]))
+            print(health.report_text(reports["all"]))
             for sha, rep in reports["models"].items():
                 print(f"\nmodel {sha[:12]}: {rep['n']} rows, accuracy {rep['accuracy']:.1%}, "
                       f"ECE {rep['calibration']['ece']:.3f}")

@@ -153,7 +153,7 @@ class AnnotatedWriter:
         self.close()
 
 
-def analyse_video(predictor, path, fps=DEFAULT_FPS, progress=None, annotated_path=None):
+def analyze_video(predictor, path, fps=DEFAULT_FPS, progress=None, annotated_path=None):
     """Classify the main face of a video sampled at `fps` Hz.
 
     predictor: an emoji_fer.predictor.Predictor. progress: called as progress(t, duration)

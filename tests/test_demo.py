@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from emoji_fer.images import load_rgb
-from emoji_fer.serving import DISPLAY_SIDE
+from emoji_fer.app.photo_tab import DISPLAY_SIDE
 from tests.conftest import demo_server
 
 

@@ -211,7 +211,7 @@ def test_a_store_that_cannot_be_opened_leaves_the_demo_serving(samples):
 
 
 def test_store_errors_never_show_a_password():
-    from emoji_fer.serving import FeedbackDesk
+    from emoji_fer.app.desk import FeedbackDesk
 
     desk = FeedbackDesk(None, "postgresql+psycopg://emoji:hunter2secret@127.0.0.1:1/db")
     assert not desk.on and "127.0.0.1" in desk.off_detail and "hunter2secret" not in desk.off_detail
@@ -221,7 +221,9 @@ def test_store_errors_never_show_a_password():
 def test_webcam_and_photo_buttons(predictor, samples, tmp_path):
     """What the Live tab's and the Photo tab's buttons call (source webcam / photo)."""
     from emoji_fer.images import load_rgb
-    from emoji_fer.serving import FeedbackDesk, analyze, live_frame
+    from emoji_fer.app.desk import FeedbackDesk
+    from emoji_fer.app.live_tab import live_frame
+    from emoji_fer.app.photo_tab import analyze
 
     desk = FeedbackDesk(predictor, f"sqlite:///{tmp_path / 'fb.sqlite3'}")
     with pytest.raises(FeedbackError, match="no webcam sample yet"):
@@ -277,8 +279,8 @@ def heights(container):
 
 
 def test_model_health_figures(seeded):
-    from emoji_fer.health import reference_mix
-    from emoji_fer.serving import health_view
+    from emoji_fer.feedback.health import reference_mix
+    from emoji_fer.app.desk import health_view
 
     # A reference mix equal to model A's predicted mix (happy 2, sad 1, neutral 1 of 4).
     confusion = np.zeros((7, 7), int)
@@ -332,7 +334,7 @@ def test_model_health_figures(seeded):
 
 
 def test_model_health_with_no_rows(tmp_path):
-    from emoji_fer.serving import health_view
+    from emoji_fer.app.desk import health_view
 
     store = FeedbackStore(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     view = health_view(store)
@@ -343,7 +345,7 @@ def test_model_health_with_no_rows(tmp_path):
 
 
 def test_a_store_that_fails_later_is_a_clear_error(tmp_path):
-    from emoji_fer.serving import FeedbackDesk, delete_row, health_view
+    from emoji_fer.app.desk import FeedbackDesk, delete_row, health_view
 
     store = FeedbackStore(f"sqlite:///{tmp_path / 'gone.sqlite3'}")
     with store.engine.begin() as connection:

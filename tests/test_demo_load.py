@@ -14,9 +14,9 @@ of that day), and a leak is a climb in every window.
 Measured on a 2-core VM: +6 to +60 MB over the 200 requests after the warm-up, and the
 RSS levelling off ~160 MB above idle (280 -> 441 MB, flat from the 1400th to the 2000th
 request). What it holds: the buffers of the photos in progress, which glibc keeps for
-reuse (emoji_fer.ui.bound_malloc: 2 arenas; ~250 MB above idle with glibc's default),
+reuse (emoji_fer.app.server.bound_malloc: 2 arenas; ~250 MB above idle with glibc's default),
 and Gradio's latest demo.SESSIONS_KEPT sessions, a few KB each with
-emoji_fer.ui.LazySessionState (~150 KB each without it).
+emoji_fer.app.server.LazySessionState (~150 KB each without it).
 """
 
 import os

@@ -74,7 +74,7 @@ def test_a_video(page, woman2):
     page.get_by_role("tab", name="Video file").click()
     panel = page.get_by_role("tabpanel")
     panel.locator("input[type=file]").first.set_input_files(str(woman2))
-    page.get_by_role("button", name="Analyse video").click()
+    page.get_by_role("button", name="Analyze video").click()
     page.get_by_text("31 samples over 15.0 s").wait_for(timeout=180000)
 
 

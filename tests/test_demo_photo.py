@@ -15,7 +15,8 @@ from PIL import Image
 
 from emoji_fer.draw import _rgb, draw_faces
 from emoji_fer.images import load_rgb
-from emoji_fer.serving import DISPLAY_SIDE, PredictorPool, analyze, annotate, write_jpeg
+from emoji_fer.app.photo_tab import DISPLAY_SIDE, analyze, annotate, write_jpeg
+from emoji_fer.app.pool import PredictorPool
 from emoji_fer.timeline import COLORS
 from tests.conftest import ROOT
 
@@ -158,8 +159,8 @@ def test_lazy_sessions_give_gradios_configs(predictor, tmp_path):
     from gradio.state_holder import SessionState
 
     import demo as demo_module
-    from emoji_fer.serving import FeedbackDesk
-    from emoji_fer.ui import LazySessionState
+    from emoji_fer.app.desk import FeedbackDesk
+    from emoji_fer.app.server import LazySessionState
 
     desk = FeedbackDesk(predictor, f"sqlite:///{tmp_path / 'fb.sqlite3'}")
     demo = demo_module.build_demo(predictor, desk)
@@ -209,6 +210,6 @@ def test_examples_cache_is_fresh_and_dead_processes_folders_go(tmp_path, monkeyp
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's arenas are glibc's")
 def test_bound_malloc_sets_glibcs_arenas():
-    from emoji_fer.ui import bound_malloc
+    from emoji_fer.app.server import bound_malloc
 
     assert bound_malloc() is True

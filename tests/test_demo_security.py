@@ -208,7 +208,7 @@ def concurrently(n, fn):
 
 def test_four_concurrent_bombs_and_four_largest_images_stay_in_the_memory_budget(served):
     from emoji_fer.images import MAX_PIXELS
-    from emoji_fer.serving import MEMORY_BUDGET_MB
+    from emoji_fer.app.limits import MEMORY_BUDGET_MB
 
     http, pid = served["http"], served["pid"]
     bombs = [upload(http, f"bomb{i}.png", png("1", BOMB)) for i in range(4)]
@@ -233,7 +233,7 @@ def test_four_concurrent_bombs_and_four_largest_images_stay_in_the_memory_budget
 # --- 3. upload size ---
 
 def test_an_upload_over_the_size_limit_is_refused_and_not_kept(served):
-    from emoji_fer.serving import MAX_UPLOAD_MB
+    from emoji_fer.app.limits import MAX_UPLOAD_MB
 
     size = (MAX_UPLOAD_MB + 1) * 2**20
     marker = b"emoji-fer-oversized-upload"
@@ -253,7 +253,7 @@ def test_an_upload_over_the_size_limit_is_refused_and_not_kept(served):
 
 def test_a_request_body_over_the_size_limit_is_refused(served):
     """A frame sent inline (a data URL in the JSON body) is bounded like an upload."""
-    from emoji_fer.serving import MAX_UPLOAD_MB
+    from emoji_fer.app.limits import MAX_UPLOAD_MB
 
     inline = "data:image/png;base64," + "A" * ((MAX_UPLOAD_MB + 1) * 2**20)
     reply = served["http"].post("/gradio_api/call/live", json={"data": [{"url": inline, "meta": FILE}, 4, 0]})

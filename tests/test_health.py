@@ -1,4 +1,4 @@
-"""Model health (issue 29): the figures of emoji_fer.health on a seeded store equal figures
+"""Model health (issue 29): the figures of emoji_fer.feedback.health on a seeded store equal figures
 computed by hand here, and `emoji-fer feedback stats/export/delete/purge` on the same store."""
 
 import json
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from emoji_fer import health
+from emoji_fer.feedback import health
 from emoji_fer.feedback import FeedbackStore, png_pixels
 from emoji_fer.labels import LABELS
 from tests.conftest import run_module

@@ -9,7 +9,7 @@ import pytest
 
 from emoji_fer.labels import LABELS
 from emoji_fer.live import LiveSession
-from emoji_fer.serving import live_frame
+from emoji_fer.app.live_tab import live_frame
 from emoji_fer.timeline import CSV_HEADER, Timeline, ema, summary_text
 
 HAPPY = [0.05, 0.0, 0.05, 0.7, 0.05, 0.05, 0.1]

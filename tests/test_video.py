@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from emoji_fer.labels import LABELS
-from emoji_fer.video import VideoError, analyse_video, iter_frames, probe
+from emoji_fer.video import VideoError, analyze_video, iter_frames, probe
 from tests.conftest import check_woman2_rows, read_rows, run_module
 
 
@@ -89,7 +89,7 @@ def test_no_face_samples_are_rows_with_faces_0(tmp_path, samples, predictor):
     empty = np.asarray(Image.open(samples / "no-faces.jpg").convert("RGB").resize((320, 320)))
     path = write_avi(tmp_path / "mixed.avi", [face, face, empty, empty] * 2, 4)  # 2 s, 1 s per kind
     annotated = tmp_path / "annotated.webm"
-    timeline = analyse_video(predictor, path, fps=2.0, annotated_path=annotated)
+    timeline = analyze_video(predictor, path, fps=2.0, annotated_path=annotated)
     assert list(timeline.face_counts) == [1, 0, 1, 0]
     rows = read_rows(timeline.to_csv())
     assert rows[1]["faces"] == 0 and all(rows[1][label] is None for label in LABELS)

@@ -1,4 +1,4 @@
-"""Model health (roadmap v1.2): how the model does on real users' faces, from the rows of
+"""Model health: how the model does on real users' faces, from the rows of
 the feedback store (emoji_fer.feedback). The demo's "Model health" tab and
 `emoji-fer feedback stats` show the same figures, computed here.
 
@@ -155,7 +155,7 @@ def over_time(rows, correct, probs, by="day"):
     return out
 
 
-def summary_text(rep):
+def report_text(rep):
     """A few human lines of one report (the CLI's text output)."""
     if not rep["n"]:
         return "no feedback yet"

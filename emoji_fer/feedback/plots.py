@@ -1,5 +1,5 @@
 """The Model health figures as matplotlib Figures, one function per figure, each drawing
-one report of emoji_fer.health.report (the demo's "Model health" tab shows them; a
+one report of emoji_fer.feedback.health.report (the demo's "Model health" tab shows them; a
 script can save them with fig.savefig).
 
 Like emoji_fer.timeline.plot_figure: matplotlib.figure.Figure objects, not pyplot, so a
@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from emoji_fer.health import CALIBRATION_BINS
+from emoji_fer.feedback.health import CALIBRATION_BINS
 from emoji_fer.labels import LABELS
 
 ACCURACY_COLOR = "#2ca02c"

@@ -4,7 +4,7 @@ the URL given as `-x url=...` when Alembic is run by hand."""
 from alembic import context
 from sqlalchemy import create_engine
 
-from emoji_fer.feedback import metadata
+from emoji_fer.feedback.store import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
