@@ -19,10 +19,3 @@ EMOJI = {
 
 NUM_CLASSES = len(LABELS)
 
-
-def label_index(name):
-    """Index 0..6 of a label name (case-insensitive). Raises ValueError for unknown names."""
-    key = name.strip().lower()
-    if key not in LABELS:
-        raise ValueError(f"unknown FER-2013 label {name!r}; expected one of {', '.join(LABELS)}")
-    return LABELS.index(key)

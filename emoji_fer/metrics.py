@@ -3,7 +3,6 @@ macro-F1 and the confusion matrix (rows = true label, columns = predicted label)
 computed with scikit-learn so the numbers match what the literature's tooling reports."""
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from emoji_fer.labels import LABELS
 
@@ -13,7 +12,13 @@ def classification_report(y_true, y_pred, split):
 
     Returns a JSON-ready dict: split, n, accuracy, macro_f1 (fractions in [0, 1]),
     per_class {label: {precision, recall, f1, support}}, confusion (7x7 list of counts).
+    Raises ImportError, with the remedy, without scikit-learn (the `[train]` extra): the
+    base install, which only predicts, does not need it.
     """
+    try:
+        from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+    except ImportError as err:
+        raise ImportError("evaluation needs scikit-learn: pip install 'emoji-fer[train]'") from err
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     classes = list(range(len(LABELS)))
     precision, recall, f1, support = precision_recall_fscore_support(

@@ -34,9 +34,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script: tests.conftest and emoji_fer live there
+sys.path.insert(0, str(ROOT))  # run as a script: tests.support and emoji_fer live there
 
-from scripts.bench_feedback import timed  # noqa: E402 - after the path is set
+from tests.support.timing import timed  # noqa: E402 - after the path is set
 
 WARM_UP = 5
 PHOTOS = ("justin.jpg", "sample6.jpg")
@@ -175,7 +175,8 @@ def cpu_model():
 def main():
     import os
 
-    from tests.conftest import SAMPLES, demo_server
+    from tests.support.data import SAMPLES
+    from tests.support.processes import demo_server
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=30, help="round trips per photo, one at a time (default 30)")

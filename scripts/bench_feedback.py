@@ -16,22 +16,14 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script: tests.conftest and emoji_fer live there
+sys.path.insert(0, str(ROOT))  # run as a script: tests.support and emoji_fer live there
+
+from tests.support.timing import timed  # noqa: E402
+
 WARM_UP = 5
-
-
-def timed(call, n):
-    """n wall-clock times of call() in ms."""
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def describe(name, times):
@@ -44,7 +36,8 @@ def main():
     from gradio_client import Client, handle_file
 
     from emoji_fer.feedback import FeedbackStore
-    from tests.conftest import SAMPLES, demo_server
+    from tests.support.data import SAMPLES
+    from tests.support.processes import demo_server
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50)

@@ -4,9 +4,9 @@ numbers of docs/personal-model.md.
 python scripts/bench_personal.py [--record-s 5] [--fer 200] [--pulls 0 1e-4 3e-4 1e-3 1e-2]
                                   [--screenshot docs/personal-model.png]
 
-The same samples as tests/test_web_personal.py: the fake camera's woman2.mp4 recorded as
-"disgust" with the panel's Record button, and every face of ../shared/samples' photos
-confirmed with the base model's own label. Then, on the same stratified held-out share:
+The same samples as tests/test_web_personal.py (both take them from tests/support/personal.py):
+the fake camera's woman2.mp4 recorded as "disgust" with the panel's Record button, and
+every face of ../shared/samples' photos confirmed with the base model's own label. Then, on the same stratified held-out share:
 each variant's held-out accuracy (prototypes, and the fine-tuned head for each --pulls
 value), and on --fer FER-2013 PrivateTest faces (other people, whom nobody taught) its
 top-1 agreement with the shipped head, its accuracy and its share of "disgust". Last, the
@@ -22,9 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: tests.support lives there
 
-from scripts.bench_web import camera_flags, serve, write_y4m  # noqa: E402
+from tests.support.browser import Browser, serve, upload  # noqa: E402
+from tests.support.camera import camera_flags, write_y4m  # noqa: E402
+from tests.support.data import FER_DIR, SAMPLES  # noqa: E402
+from tests.support.personal import CONFIRM_FACES, PHOTOS, TAUGHT  # noqa: E402
 
 MEASURE = """async ({ fer, ferLabels, pulls }) => {
   const { fineTune, prototypeHead, accuracy, headProbabilities } = await import('./js/personal.js');
@@ -89,10 +92,6 @@ def main(argv=None):
 
     import numpy as np
     from playwright.sync_api import sync_playwright
-
-    from tests.conftest import SAMPLES, FER_DIR
-    from tests.test_web import Browser, upload
-    from tests.test_web_personal import CONFIRM_FACES, PHOTOS, TAUGHT
 
     fer, fer_labels = np.zeros((0, 2304), np.float32), []
     if args.fer:

@@ -21,12 +21,11 @@ source, in call mode, without the anchor. --screen measures a shared screen: Chr
 fake capture device (a 1280x720 test pattern without faces, the size the page asks for),
 the cost of watching an empty screen. The absolute figures drift with what else runs on the machine: the
 script prints the CPU load, and only runs in the same session compare.
-Needs `pip install playwright` and Debian's chromium (/usr/bin/chromium). The tests
-(tests/test_web.py) import the helpers below.
+Needs `pip install playwright` and Debian's chromium (/usr/bin/chromium). The browser and
+fake-camera helpers it shares with the tests (tests/test_web*.py) are in tests/support/.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -36,86 +35,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB = ROOT / "web_tfjs"
-sys.path.insert(0, str(ROOT))  # run as a script: tests.conftest and emoji_fer live there
-CHROMIUM = "/usr/bin/chromium"
-# No sandbox: CI runs as root in a container. The rest keeps Chromium off the network
-# (nothing but localhost is reachable anyway) and quiet.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-default-apps"]
-NO_GPU = ["--disable-gpu"]
-# WebGL on the CPU: Chromium only falls back to SwiftShader when told to.
-SWIFTSHADER = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+sys.path.insert(0, str(ROOT))  # run as a script: tests.support and emoji_fer live there
 
-
-def camera_flags(y4m, allow=True):
-    """Chromium flags for a fake camera playing `y4m`; allow=False leaves the permission
-    prompt in place (headless Chromium driven by Playwright then denies it)."""
-    flags = ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={y4m}"]
-    return flags + (["--use-fake-ui-for-media-stream"] if allow else [])
-
-
-def fit_4_3(bgr, size=(640, 480)):
-    """A video frame as a 4:3 webcam shows it: centre crop to 4:3, resized to `size`."""
-    import cv2
-
-    h, w = bgr.shape[:2]
-    if w * 3 > h * 4:
-        cw = h * 4 // 3
-        bgr = bgr[:, (w - cw) // 2:(w - cw) // 2 + cw]
-    return cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-
-
-def video_frames(video, every=1, limit=None):
-    """(index, BGR frame at 640x480) for every `every`-th frame of a video file."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(video))
-    index, count = 0, 0
-    try:
-        while limit is None or count < limit:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            if index % every == 0:
-                yield index, fit_4_3(bgr)
-                count += 1
-            index += 1
-    finally:
-        cap.release()
-
-
-def write_y4m(video, out, frames=150, fps=30):
-    """Write the first `frames` frames of `video` as a 640x480 Y4M (I420) file played at
-    `fps` frames/s, the format Chromium's --use-file-for-fake-video-capture plays (in a loop)."""
-    import cv2
-
-    n = 0
-    with open(out, "wb") as f:
-        f.write(f"YUV4MPEG2 W640 H480 F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for _, bgr in video_frames(video, limit=frames):
-            f.write(b"FRAME\n" + cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420).tobytes())
-            n += 1
-    if n == 0:
-        raise RuntimeError(f"no frames could be read from {video}")
-    return out
-
-
-@contextlib.contextmanager
-def serve(directory=WEB):
-    """`python -m http.server` on a free localhost port in `directory`; yields the URL."""
-    from tests.conftest import free_port, wait_for_http
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                            cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url, proc, timeout=30)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, NO_GPU, SWIFTSHADER, WEB, serve  # noqa: E402
+from tests.support.camera import camera_flags, write_y4m  # noqa: E402
 
 
 def model_bytes(web=WEB):
@@ -235,7 +158,7 @@ def main():
         y4m = write_y4m(args.video, Path(tmp) / "camera.y4m", frames=300, fps=args.camera_fps)
         grid = None
         if args.grid:
-            from scripts.grid_video import write_grid_video
+            from tests.support.grid_video import write_grid_video
 
             cols, rows = (int(v) for v in args.grid.lower().split("x"))
             grid = Path(tmp) / "grid.webm"

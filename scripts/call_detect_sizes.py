@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: tests.support and emoji_fer live there
 
-from scripts.bench_web import CHROMIUM, CHROMIUM_FLAGS, NO_GPU, serve  # noqa: E402
-from scripts.grid_video import write_grid_video  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, NO_GPU, serve  # noqa: E402
+from tests.support.grid_video import write_grid_video  # noqa: E402
 
 FRAME = (1280, 720)  # a shared call window at the size the page asks for (js/sources.js SCREEN)
 FRAMES = 10

@@ -70,7 +70,7 @@ def video(page, args):
     smoothing = panel.get_by_role("spinbutton").nth(1)
     smoothing.fill(str(args.smoothing))
     smoothing.press("Enter")
-    page.get_by_role("button", name="Analyse video").click()
+    page.get_by_role("button", name="Analyze video").click()
     page.get_by_text("Dominant expression").wait_for(timeout=180000)
 
 

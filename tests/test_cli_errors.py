@@ -4,7 +4,6 @@ results. And `feedback export --replace`: exactly the store's rows, never a user
 
 import json
 import os
-import re
 
 import numpy as np
 import pytest
@@ -13,10 +12,8 @@ from emoji_fer.feedback import ExportError, FeedbackStore, export_folder
 from emoji_fer.labels import LABELS
 from emoji_fer.preprocessing import scale
 from tests.conftest import run_module
+from tests.support.cli import error_line
 
-# Lines that native libraries write to stderr themselves, whatever the CLI does: LiteRT's
-# "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", TensorFlow's absl preamble.
-NATIVE_LOG = re.compile(r"INFO: |WARNING: All log messages before absl|[IWE]\d{4} ")
 SHA = "ab" * 32
 
 
@@ -44,14 +41,6 @@ def tree(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def error_line(proc, code=2):
-    """The one `error:` line on stderr (native libraries' log lines aside); fails unless the
-    exit status is `code` and there is no traceback."""
-    assert proc.returncode == code, proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip() and not NATIVE_LOG.match(line)]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    return lines[0]
 
 
 def without_mtcnn(tmp_path):

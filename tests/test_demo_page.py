@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench_web import CHROMIUM, CHROMIUM_FLAGS, NO_GPU, camera_flags, write_y4m
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, NO_GPU
+from tests.support.camera import camera_flags, write_y4m
 from tests.conftest import demo_server, need
 
 

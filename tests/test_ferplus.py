@@ -18,7 +18,7 @@ from emoji_fer.labels import LABELS
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import scale
 from tests.conftest import run_module
-from tests.test_cli_errors import error_line
+from tests.support.cli import error_line
 
 FOLDERS = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
 L = {name: i for i, name in enumerate(LABELS)}  # label index by name

@@ -2,32 +2,15 @@
 JSON, LiteRT export, log, card) and a worse or incomplete one changes nothing."""
 
 import csv
-import json
-import shutil
 
 import pytest
 
 from convert import SHIPPED_KERAS
 from emoji_fer.model_files import read_metadata, sha256
 from tests.conftest import run_module
+from tests.support.models import copy_model
 
 
-def copy_model(source, target, **changes):
-    """Copy the shipped model to `target` (.keras, .tflite, .json) with JSON fields changed:
-    `public_gain` moves PublicTest accuracy, on FER-2013's labels and FER+'s protocol alike,
-    `agreement_gain` FER+'s human agreement (default: as `public_gain`); `ferplus=False`
-    drops the FER+ figures."""
-    shutil.copyfile(source, target)
-    shutil.copyfile(source.with_name(read_metadata(source)["litert"]["file"]), target.with_suffix(".tflite"))
-    metadata = read_metadata(source)
-    metadata["name"], metadata["litert"]["file"] = target.stem, target.stem + ".tflite"
-    metadata["recipe"].update(changes.get("recipe", {}))
-    metadata["metrics"]["PublicTest"]["accuracy"] += changes.get("public_gain", 0)
-    metadata["ferplus"]["PublicTest"]["protocol_accuracy"] += changes.get("public_gain", 0)
-    metadata["ferplus"]["PublicTest"]["human_agreement"] += changes.get("agreement_gain", changes.get("public_gain", 0))
-    if changes.get("ferplus") is False:
-        del metadata["ferplus"]
-    target.with_suffix(".json").write_text(json.dumps(metadata))
 
 
 def test_promote_ships_only_a_better_model_and_all_its_files(tmp_path):

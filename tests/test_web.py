@@ -3,7 +3,8 @@ served by `python -m http.server`, with a fake camera playing ../shared/samples/
 
 Needs `pip install playwright` (the Python package only: the browser is Debian's
 /usr/bin/chromium, `apt-get install chromium`). Every page's console errors and uncaught
-exceptions fail the test that caused them; none is ignored.
+exceptions fail the test that caused them; none is ignored. The fixtures pw, site and
+camera_file, shared with the other tests/test_web_*.py, are tests/support/web_fixtures.py's.
 """
 
 import base64
@@ -17,11 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts.bench_web import (CHROMIUM, CHROMIUM_FLAGS, NO_GPU, WEB, camera_flags, serve, video_frames,
-                               write_y4m)
-from tests.conftest import need
+from tests.support.browser import FIRST_RESULT_S, MAX_PROB_DIFF_SAME_BOXES, WEB, Browser, upload
+from tests.support.camera import camera_flags, video_frames
+from tests.support.data import need
 
-FIRST_RESULT_S = 15  # the issue: a face box and a top-3 list within 15 s of opening the page
 PARITY_FRAMES = 15  # woman2.mp4 frames compared with the Python pipeline
 # Top-1 agreement with the Python pipeline (the model's TTA). Since issue 32 both sides
 # run the same detector (BlazeFace, the same weights; Python in LiteRT) on the same
@@ -34,51 +34,8 @@ PARITY_FRAMES = 15  # woman2.mp4 frames compared with the Python pipeline
 MAX_BOX_DIFF = 1  # px, the page's main box vs Python's
 MIN_AGREEMENT_OWN_BOXES = 0.9
 MIN_AGREEMENT_SAME_BOXES = 0.9
-MAX_PROB_DIFF_SAME_BOXES = 0.02  # median; float16/uint8 weights in the browser vs int8 LiteRT in Python
-
-
-@pytest.fixture(scope="module")
-def pw():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need(Path("/nonexistent/playwright"), "the playwright Python package")
-    need(Path(CHROMIUM), "Debian's chromium")
-    need(WEB / "model" / "model.json", "the exported TF.js model")
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def site():
-    with serve(WEB) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def camera_file(samples, tmp_path_factory):
-    return write_y4m(samples / "woman2.mp4", tmp_path_factory.mktemp("camera") / "woman2.y4m")
-
-
-class Browser:
-    """One headless Chromium (Playwright gives each launch a fresh profile) whose pages
-    record console errors and uncaught exceptions."""
-
-    def __init__(self, pw, flags):
-        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + NO_GPU + flags)
-        self.errors = []
-
-    def open(self, url):
-        page = self.browser.new_page(viewport={"width": 1200, "height": 820})
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console.error: {m.text}"))
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.goto(url)
-        page.wait_for_function("window.emojiFer.ready || window.emojiFer.error", timeout=60_000)
-        assert page.evaluate("window.emojiFer.error") is None
-        return page
-
-    def close(self):
-        self.browser.close()
+# MAX_PROB_DIFF_SAME_BOXES (tests/support/browser.py): the median probability difference
+# with Python's box and eyes, which tests/test_web_live.py holds the camera to as well.
 
 
 @pytest.fixture
@@ -94,13 +51,6 @@ def camera(pw, camera_file):
     browser = Browser(pw, camera_flags(camera_file))
     yield browser
     browser.close()
-
-
-def upload(page, path):
-    page.locator("#photo-input").set_input_files(str(path))
-    page.wait_for_function("name => window.emojiFer.result && window.emojiFer.result.name === name",
-                           arg=Path(path).name, timeout=60_000)
-    return page.evaluate("window.emojiFer.result")
 
 
 def overlay_pixels(page):

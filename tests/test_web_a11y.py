@@ -16,7 +16,7 @@ live region, axe-core, keyboard operation, the high-contrast theme.
 - High contrast: the toggle switches the CSS custom properties (the face boxes' too), is
   remembered across a reload, and the system's `prefers-contrast: more` or
   `forced-colors: active` turns it on until the user chooses. The honesty note is there.
-Every page fails its test on any console error or uncaught exception (tests/test_web.py).
+Every page fails its test on any console error or uncaught exception (tests/support/browser.py).
 """
 
 import json
@@ -28,9 +28,9 @@ import pytest
 
 from convert import SHIPPED_KERAS
 from emoji_fer.model_files import read_metadata
-from scripts.bench_web import camera_flags, write_y4m
-from tests.conftest import need
-from tests.test_web import FIRST_RESULT_S, Browser, camera_file, pw, site, upload  # noqa: F401 - fixtures
+from tests.support.browser import FIRST_RESULT_S, Browser, upload
+from tests.support.camera import camera_flags, write_y4m
+from tests.support.data import need
 
 A11Y = Path(__file__).with_name("a11y")
 AXE = A11Y / "node_modules" / "axe-core" / "axe.min.js"
@@ -97,7 +97,7 @@ class WithInitScript:
         self.browser.close()
 
 
-def browser_with(pw, flags, script=None):  # noqa: F811 - pw is the fixture's value
+def browser_with(pw, flags, script=None):
     browser = Browser(pw, flags)
     if script:
         browser.browser = WithInitScript(browser.browser, script)
@@ -132,7 +132,7 @@ def person(text):
     return text.split(":")[0] if ":" in text else "main"
 
 
-def test_spoken_cues_and_live_region_on_the_camera(pw, site, changing_camera):  # noqa: F811
+def test_spoken_cues_and_live_region_on_the_camera(pw, site, changing_camera):
     browser = browser_with(pw, camera_flags(changing_camera), SPEECH_STUB)
     try:
         page = browser.open(site)
@@ -180,7 +180,7 @@ def test_spoken_cues_and_live_region_on_the_camera(pw, site, changing_camera):  
     assert browser.errors == []
 
 
-def test_cues_for_several_people_merge_and_cancel_stale_speech(pw, site):  # noqa: F811
+def test_cues_for_several_people_merge_and_cancel_stale_speech(pw, site):
     """The panel on call-mode results for three tracks of a video source, in the page's
     result schema (every panel of the page gets them), dispatched as the page's own
     `emoji-fer:result` events with a clock that the test sets: one merged cue, then one
@@ -231,7 +231,7 @@ def test_cues_for_several_people_merge_and_cancel_stale_speech(pw, site):  # noq
     assert browser.errors == []
 
 
-def test_no_speech_synthesis_says_so(pw, site):  # noqa: F811
+def test_no_speech_synthesis_says_so(pw, site):
     browser = browser_with(pw, [], NO_SPEECH)
     try:
         page = browser.open(site)
@@ -263,7 +263,7 @@ def axe_check(page, axe_source, where, found):
               + (json.dumps(report["violations"], indent=1) if report["violations"] else "no violations"))
 
 
-def test_axe_core_finds_no_serious_violations(pw, site, camera_file, samples, axe_source):  # noqa: F811
+def test_axe_core_finds_no_serious_violations(pw, site, camera_file, samples, axe_source):
     browser = browser_with(pw, camera_flags(camera_file))
     found = {}
     try:
@@ -315,7 +315,7 @@ def accessible(cdp):
     return node.get("role", {}).get("value"), (node.get("name", {}).get("value") or "").strip()
 
 
-def test_keyboard_reaches_every_control_with_a_name_and_a_ring(pw, site, camera_file, samples):  # noqa: F811
+def test_keyboard_reaches_every_control_with_a_name_and_a_ring(pw, site, camera_file, samples):
     browser = browser_with(pw, camera_flags(camera_file))
     try:
         page = browser.open(site)
@@ -393,7 +393,7 @@ OVERLAY_COLOUR_PIXELS = """variable => {
     return n; }"""
 
 
-def test_honesty_note_and_high_contrast_theme(pw, site, samples):  # noqa: F811
+def test_honesty_note_and_high_contrast_theme(pw, site, samples):
     """The caveats are on the page, above the camera. The high-contrast toggle works from
     the keyboard, changes the palette (the face boxes' colours too), is remembered across
     a reload, and a fresh profile follows the system's prefers-contrast and forced-colors."""

@@ -1,6 +1,6 @@
 """Call mode in Debian's Chromium: the page watching a video file or a shared screen.
 
-- A 3x2 grid video of six faces (scripts/grid_video.py: woman2.mp4 and faces of the sample
+- A 3x2 grid video of six faces (tests/support/grid_video.py: woman2.mp4 and faces of the sample
   photos, built into tmp_path at test time) through the "Open a video" source: every face
   is found, tracked (stable ids over 30 processed frames), labelled on the overlay and
   listed in the participants panel; the CSV has a `person` column and one row per sample
@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.test_web import Browser, pw, site  # noqa: F401 - fixtures
+from tests.support.browser import Browser
 
 TILES = (3, 2)  # columns, rows of the grid video
 FACES = TILES[0] * TILES[1]
@@ -43,7 +43,7 @@ COLLECT = """n => new Promise((resolve) => {
 @pytest.fixture(scope="module")
 def grid(samples, tmp_path_factory):
     """(path of the grid video, the tiles' rectangles [x, y, w, h])."""
-    from scripts.grid_video import write_grid_video
+    from tests.support.grid_video import write_grid_video
 
     path = tmp_path_factory.mktemp("call") / "grid.webm"
     tiles = write_grid_video(path, samples, cols=TILES[0], rows=TILES[1], seconds=15)
@@ -69,7 +69,7 @@ def overlay_pixels_in(page, rect):
         let n = 0; for (let i = 3; i < data.length; i += 4) n += data[i] > 0; return n; }""", rect)
 
 
-def test_grid_video_every_face_tracked_labelled_listed_and_in_the_csv(pw, grid, site, tmp_path):  # noqa: F811
+def test_grid_video_every_face_tracked_labelled_listed_and_in_the_csv(pw, grid, site, tmp_path):
     from emoji_fer.labels import LABELS
 
     path, tiles = grid
@@ -167,7 +167,7 @@ def test_grid_video_every_face_tracked_labelled_listed_and_in_the_csv(pw, grid, 
     assert full >= len(samples) - 2 and len(samples) >= 3 * SAMPLE_RATE
 
 
-def test_shared_screen_runs_unmirrored_and_its_end_is_said(pw, site):  # noqa: F811
+def test_shared_screen_runs_unmirrored_and_its_end_is_said(pw, site):
     """Chromium's fake capture device stands in for the picker and the screen."""
     browser = Browser(pw, FAKE_SCREEN)
     try:
@@ -194,7 +194,7 @@ def test_shared_screen_runs_unmirrored_and_its_end_is_said(pw, site):  # noqa: F
         browser.close()
 
 
-def test_screen_capture_failures_and_an_undecodable_video_give_messages(pw, site, tmp_path):  # noqa: F811
+def test_screen_capture_failures_and_an_undecodable_video_give_messages(pw, site, tmp_path):
     # --use-fake-ui-for-media-stream without a capture device: the system refuses (NotReadableError).
     browser = Browser(pw, ["--use-fake-ui-for-media-stream"])
     try:

@@ -18,7 +18,7 @@ import base64
 import numpy as np
 import pytest
 
-from tests.test_web import Browser, pw, site, upload  # noqa: F401 - fixtures
+from tests.support.browser import Browser, upload
 
 PHOTOS = ["justin.jpg", *(f"sample{i}.jpg" for i in range(1, 7)), "no-faces.jpg"]
 MAX_PX = 1  # boxes and keypoints, page vs Python (the issue's bar)
@@ -30,7 +30,7 @@ NEAR_TIE = 0.02
 
 
 @pytest.fixture(scope="module")
-def uploaded(pw, site, samples):  # noqa: F811
+def uploaded(pw, site, samples):
     """{photo name: the page's result for that file, and the largest difference between the
     pixels the browser decoded and Pillow's}."""
     from PIL import Image
@@ -121,7 +121,7 @@ def test_page_and_python_agree_on_every_face(uploaded, samples, predictor, keras
     assert faces >= 20  # every sample photo's faces: 23 when this was written
 
 
-def test_small_images_are_one_crop_on_both_sides(pw, site, fer_dir, predictor, keras_predictor, tmp_path):  # noqa: F811
+def test_small_images_are_one_crop_on_both_sides(pw, site, fer_dir, predictor, keras_predictor, tmp_path):
     """Python's WHOLE_IMAGE_MAX_SIDE rule on the page: a FER-2013 PrivateTest crop of each
     class (48 px) and one upscaled to 96 px are classified whole, box [0, 0, w, h], with
     Python's message and Keras's top-1; at 97 px both sides detect, and agree."""

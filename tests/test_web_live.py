@@ -16,8 +16,8 @@ import io
 import numpy as np
 import pytest
 
-from scripts.bench_web import camera_flags, fit_4_3, video_frames
-from tests.test_web import MAX_PROB_DIFF_SAME_BOXES, Browser, camera_file, pw, site  # noqa: F401 - fixtures
+from tests.support.browser import MAX_PROB_DIFF_SAME_BOXES, Browser
+from tests.support.camera import camera_flags, fit_4_3, video_frames
 
 VIEWS = 8  # the shipped model's TTA (flip_scales): the camera averages the latest 8 views
 SAME_PIXELS_TOL = 1e-4  # the same float32 model on the same crops: only summation order differs
@@ -85,7 +85,7 @@ def still_camera(samples, tmp_path_factory):
     return out
 
 
-def test_still_camera_gives_the_8_view_probabilities(pw, site, still_camera, predictor):  # noqa: F811
+def test_still_camera_gives_the_8_view_probabilities(pw, site, still_camera, predictor):
     browser = Browser(pw, camera_flags(still_camera))
     try:
         page = browser.open(site)
@@ -125,7 +125,7 @@ def test_still_camera_gives_the_8_view_probabilities(pw, site, still_camera, pre
     assert browser.errors == []
 
 
-def test_tracks_keep_their_ids_on_video(pw, site, camera_file):  # noqa: F811
+def test_tracks_keep_their_ids_on_video(pw, site, camera_file):
     browser = Browser(pw, camera_flags(camera_file))
     try:
         page = browser.open(site)
@@ -157,7 +157,7 @@ def consecutive(woman2):
     return [bgr for _, bgr in video_frames(woman2, limit=CONSECUTIVE)]
 
 
-def test_workers_and_the_page_thread_agree(pw, site, consecutive):  # noqa: F811
+def test_workers_and_the_page_thread_agree(pw, site, consecutive):
     browser = Browser(pw, [])
     try:
         page = browser.open(site)
@@ -186,7 +186,7 @@ def shown_at_each_frame(results, period, lag):
     return shown
 
 
-def test_temporal_tta_agrees_with_python_on_video(pw, site, woman2, predictor):  # noqa: F811
+def test_temporal_tta_agrees_with_python_on_video(pw, site, woman2, predictor):
     """Every frame of woman2.mp4 as a 60 frames/s camera shows it, against Python's 8-view
     top-1 of that frame. The camera pipeline starts every frame and answers ~2 frames later
     (its latency, scripts/bench_web.py: 20-30 ms); the page before it (every frame 8 views,

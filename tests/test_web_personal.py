@@ -27,10 +27,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from scripts.bench_web import camera_flags, video_frames
-from tests.test_web import Browser, camera_file, pw, site, upload  # noqa: F401 - fixtures
+from tests.support.browser import Browser, upload
+from tests.support.camera import camera_flags, video_frames
+from tests.support.personal import CONFIRM_FACES, PHOTOS, TAUGHT  # shared with scripts/bench_personal.py
 
-TAUGHT = "disgust"  # what the test calls woman2's face; the base model rarely does
 RECORD_S = 10
 MIN_RECORDED = 12  # samples from 10 s at most 5 per second, on a busy 2-core machine
 # Held-out accuracy of the fine-tuned head on the user's own held-out camera frames:
@@ -44,18 +44,6 @@ MIN_ACCURACY = 0.9
 # (two errors) in one CI run. Most of the photo faces must keep their label: a head that
 # called every face TAUGHT would keep none.
 MIN_OTHERS_KEPT = 0.6
-PHOTOS = ["justin.jpg"] + [f"sample{i}.jpg" for i in range(1, 7)]
-
-CONFIRM_FACES = """() => {
-    // Every face of the photo shown, labelled with the page's own top-1 (the panel's
-    // "Confirm", for each face rather than the main one).
-    const { engine, personal, result } = window.emojiFer;
-    const ctx = document.getElementById('photo').getContext('2d');
-    const image = ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height);
-    const inputs = engine.crops(image, result.faces); // aligned by each face's eyes, as the panel's own
-    result.faces.forEach((f, i) => personal.add(f.top[0].label, inputs[i]));
-    return result.faces.map((f) => f.top[0].label);
-}"""
 
 
 def scores(page, path):
@@ -79,7 +67,7 @@ def own_face_scores(page, path):
         return Object.fromEntries(engine.labels.map((label, c) => [label, mean[c]])); }""")
 
 
-def test_personal_model(pw, site, camera_file, samples, tmp_path):  # noqa: F811
+def test_personal_model(pw, site, camera_file, samples, tmp_path):
     import cv2
 
     # Frame 75 of woman2.mp4 is in the fake camera's loop (its first 150 frames, write_y4m);
@@ -290,7 +278,7 @@ def test_metadata_only_rewrites_the_shipped_metadata_as_committed(tmp_path):
     import shutil
 
     from convert.export import DEFAULT_OUT
-    from tests.conftest import run_module
+    from tests.support.processes import run_module
 
     out = tmp_path / "model"
     shutil.copytree(DEFAULT_OUT, out)

@@ -19,8 +19,9 @@ The core library (emoji_fer's top-level modules) never imports this package
 (tests/test_architecture.py holds the rule); docs/architecture.md draws the rooms.
 """
 
-import importlib.util
-
 # Fail early, with the remedy, when the [demo] extra is missing.
-if importlib.util.find_spec("gradio") is None:  # pragma: no cover
-    raise ImportError("emoji_fer.app is the Gradio demo: pip install 'emoji-fer[demo]'")
+try:
+    import gradio
+except ImportError as err:  # pragma: no cover
+    raise ImportError("emoji_fer.app is the Gradio demo: pip install 'emoji-fer[demo]'") from err
+del gradio
