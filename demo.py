@@ -62,8 +62,8 @@ def fresh_examples_cache(root=None):
 
     Gradio caches examples in ./.gradio/cached_examples/<component id>/ and reuses a folder
     it finds there without checking what made it, so a changed model or a re-numbered
-    component would show stale or wrong results; caching the four photos anew adds well
-    under a second to start-up. The folders of processes that are gone are removed
+    component would show stale or wrong results; caching the four photos anew costs only
+    their four predictions at start-up. The folders of processes that are gone are removed
     (emoji_fer.app.files.process_folder).
     """
     folder = process_folder("emoji_fer-examples", root)

@@ -9,7 +9,7 @@ Public API (stable within a major version):
 - `Predictor`: loads the shipped model once (LiteRT, no TensorFlow), finds every face and
   classifies it; `predict` (faces with box, scores and top-k emoji), and the `fer`
   package's `detect_emotions` and `top_emotion`. `Predictor("emoji_fer_fer2013")` loads
-  the earlier model, trained on FER-2013's single labels.
+  the model trained on FER-2013's single labels.
 - `LABELS`: the seven FER-2013 labels in the dataset's order; `EMOJI`: label -> emoji.
 - `SCHEMA_VERSION`: the version of the JSON that `predict`, the CLI and the demo's
   /predict return.

@@ -116,7 +116,7 @@ class BlazeFace:
     "keypoints": {name: [x, y] float px}}], best score first.
 
     rgb: (H, W, 3) uint8. One LiteRT interpreter (XNNPACK), not thread-safe: the
-    Predictor serialises calls. About 9 ms per call on this 2-core CPU (docs/detectors.md).
+    Predictor serialises calls. Time per call: docs/detectors.md.
     Raises ValueError if `spec` names another model file than the vendored one."""
 
     def __init__(self, spec=BLAZEFACE):

@@ -6,16 +6,16 @@ Four detectors that work offline from files in pip packages (no hub downloads).
 - "blazeface": MediaPipe's BlazeFace "back" model in LiteRT (emoji_fer/blazeface.py),
   the same weights as the page's detector, with 6 keypoints (eyes, nose, mouth, ears).
 
-Faces found by the others in ../shared/samples sample1..6 (`python scripts/bench.py`, 2026-11-22):
+The others (faces found and times per detector: docs/benchmarks.md, face detectors):
 
 - "hog": dlib's HOG + linear SVM frontal-face detector (Dalal & Triggs 2005;
-  King 2009, "Dlib-ml", JMLR), built into dlib. 3, 1, 3, 3, 5, 4 faces, none in
-  no-faces.jpg; about 20 ms on a 381 px photo. Faces must be frontal-ish and at
-  least ~80 px wide in the detected image.
+  King 2009, "Dlib-ml", JMLR), built into dlib. Fast, no false faces in
+  no-faces.jpg, but misses turned faces; faces must be frontal-ish and at least
+  ~80 px wide in the detected image.
 - "mtcnn": the `mtcnn` package's MTCNN (Zhang et al. 2016, "Joint Face Detection and
   Alignment using Multi-task Cascaded Convolutional Networks", IEEE SPL), weights
-  bundled in the wheel. 3, 2, 3, 4, 5, 4: also finds smaller and turned faces, but
-  costs ~200 ms on a 381 px photo and ~1 s on a group photo (eager TensorFlow pyramid).
+  bundled in the wheel. Also finds smaller and turned faces, but is several times
+  slower than the others (an eager TensorFlow pyramid).
 - "haar": OpenCV's bundled frontal-face Haar cascade (Viola & Jones 2001): misses
   more faces and reports false ones (window blinds in sample6.jpg).
 
@@ -33,11 +33,11 @@ import numpy as np
 DETECT_SIDE = 1024  # px: group photos at 1920 px keep faces >= 40 px at this size
 MIN_CONFIDENCE = 0.9  # MTCNN face probability below which a box is dropped
 DETECTORS = ("blazeface", "hog", "mtcnn", "haar")
-# BlazeFace is the default since issue 32: on ../shared/samples it finds at least MTCNN's
-# faces (HOG misses a turned face in sample2 and one in sample4), none in no-faces.jpg,
-# gives the eyes for alignment, and predict() on justin.jpg took 12.9 ms (HOG: 14.4 ms).
+# BlazeFace is the default: on ../shared/samples it finds at least MTCNN's faces (HOG
+# misses a turned face in sample2 and one in sample4), none in no-faces.jpg, gives the
+# eyes for alignment, and predict() with it is no slower than with HOG (docs/benchmarks.md).
 DEFAULT_DETECTOR = "blazeface"
-HOG_UPSAMPLE = 0  # 1 would find faces down to ~40 px but costs 4x the time
+HOG_UPSAMPLE = 0  # 1 would find faces down to ~40 px but scans an image with 4x the pixels
 
 
 class DetectorUnavailable(ImportError):
@@ -96,7 +96,8 @@ class _HOG:
         self._detector = dlib.get_frontal_face_detector()
 
     def __call__(self, rgb):
-        # Grayscale: same faces found on ../shared/samples, ~25 % faster than on RGB.
+        # Grayscale: dlib finds the same faces on ../shared/samples as on RGB, and faster
+        # (docs/benchmarks.md).
         rects = self._detector(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), HOG_UPSAMPLE)
         return [_face([r.left(), r.top(), r.width(), r.height()]) for r in rects]
 

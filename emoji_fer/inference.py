@@ -2,7 +2,7 @@
 evaluation and training's final report, so every figure comes from the same code path.
 
 Test-time augmentation (TTA) averages the probabilities of several views of each face,
-as most FER-2013 results do (e.g. 10-crop testing in WuJie1010's VGG19, 73.11 %):
+as most FER-2013 results do (e.g. 10-crop testing in WuJie1010's VGG19; docs/benchmarks.md):
 - "hflip": the face and its mirror image (2 views);
 - "flip_zoom": the face, a 2 px zoom-in, and the mirror image of each (4 views);
 - "flip_scales": the face at four scales (a 2 px zoom-out with a reflected border, the

@@ -9,11 +9,10 @@ JSON, never from its own copy.
 The shipped models, each loadable by name (`Predictor("emoji_fer_fer2013")`, `--model
 emoji_fer_fer2013`): `emoji_fer`, the default, trained on the FER+ crowd votes (its scores
 estimate the share of people who would pick each expression), and `emoji_fer_fer2013`,
-the earlier default, trained on FER-2013's single labels, for users who need that
-behaviour. In an installed wheel their `.json` and `.tflite` are package data
-(`emoji_fer/models/`, found through importlib.resources); in a clone of the repository
-(an editable install, or run from the source tree) they are in `models/`, beside the
-`.keras` files.
+trained on FER-2013's single labels, for users who need that behaviour. In an installed
+wheel their `.json` and `.tflite` are package data (`emoji_fer/models/`, found through
+importlib.resources); in a clone of the repository (an editable install, or run from the
+source tree) they are in `models/`, beside the `.keras` files.
 """
 
 import hashlib

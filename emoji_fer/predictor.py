@@ -38,7 +38,7 @@ class Predictor:
     model named by any of its files (`x.json`, `x.tflite` or `x.keras`, side by side);
     default: $EMOJI_FER_MODEL, else "emoji_fer". detector:
     "blazeface" (default: the page's detector, with the eyes for alignment), "hog"
-    (dlib, frontal faces, no eyes), "mtcnn" (~10x slower; needs the [mtcnn] extra),
+    (dlib, frontal faces, no eyes), "mtcnn" (several times slower; needs the [mtcnn] extra),
     "haar" (see emoji_fer/detect.py), or None to classify every image as one face crop. runtime: "auto" (LiteRT when the model's `.tflite` export is there
     and fresh, else Keras), "litert" or "keras" (see emoji_fer/runtime.py); the one in
     use is `self.runtime`. Raises ModelFileError if the model or its metadata is missing.
@@ -80,8 +80,8 @@ class Predictor:
         return self._detector
 
     def warm_up(self):
-        """Build the face detector and trace the model now (about 1-3 s), so that a
-        server's first request is as fast as the others."""
+        """Build the face detector and trace the model now (the slow part of a first call),
+        so that a server's first request is as fast as the others."""
         self.predict_rgb(np.full((120, 120, 3), 128, np.uint8))
         return self
 

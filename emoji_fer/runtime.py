@@ -1,11 +1,12 @@
 """Which runtime classifies faces: LiteRT when the model has a fresh `.tflite` export,
 else TensorFlow/Keras. Both run the same graph (the network and its TTA, see
 emoji_fer/inference.py); the LiteRT export has int8 weights (convert/litert.py), so the
-probabilities differ slightly (tested: >= 99 % top-1 agreement on PrivateTest).
+probabilities differ slightly (tests/test_runtime.py holds them to >= 99 % top-1
+agreement on PrivateTest).
 
 Why LiteRT (`ai-edge-litert`, Google's successor to `tf.lite.Interpreter`): at batch 1
-TensorFlow spends ~3 ms per call on its own overhead, and XNNPACK's int8 kernels use the
-CPU's dot-product units (figures in docs/benchmarks.md).
+TensorFlow spends more time per call on its own overhead than on the network, and
+XNNPACK's int8 kernels use the CPU's dot-product units (figures in docs/benchmarks.md).
 """
 
 import logging

@@ -19,6 +19,23 @@ pytest_plugins = ["tests.support.web_fixtures"]
 __all__ = ["FER_DIR", "ROOT", "SAMPLES", "SHARED", "SPLIT_SIZES", "need", "demo_server", "free_port", "run_module",
            "wait_for_http", "read_rows", "check_woman2_rows"]
 
+# Markers (pytest.ini lists them; `-m` selects, docs/architecture.md has the fast lane).
+# browser, postgres and needs_data follow from the fixtures a test uses, so a new test is
+# marked by what it needs; `slow` is set in the test modules, where the cost is known.
+MARKED_BY_FIXTURE = {
+    "browser": {"pw", "site", "camera_file"},
+    "postgres": {"postgres_url", "postgres_db"},
+    "needs_data": {"fer_dir", "samples", "woman2", "cli_rows"},
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(item.fixturenames)  # the whole closure: fixtures of fixtures too
+        for marker, fixtures in MARKED_BY_FIXTURE.items():
+            if used & fixtures:
+                item.add_marker(marker)
+
 
 @pytest.fixture(scope="session")
 def fer_dir():

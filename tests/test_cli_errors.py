@@ -1,4 +1,4 @@
-"""Issue 37, the command line: every bad invocation ends in one line `error: ...` on stderr
+"""The command line: every bad invocation ends in one line `error: ...` on stderr
 and a non-zero exit status, never a traceback; `predict` still prints the other files'
 results. And `feedback export --replace`: exactly the store's rows, never a user's file."""
 

@@ -1,4 +1,4 @@
-"""The demo's feedback (issue 29), end to end: demo.py launched on a free localhost port
+"""The demo's feedback, end to end: demo.py launched on a free localhost port
 with its own SQLite store, called through gradio_client as an API user would; the rows
 are read back with FeedbackStore on the same URL. Also: --no-feedback, a store that
 cannot be opened, the admin gallery behind its password, and the Model health figures

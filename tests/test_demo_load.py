@@ -1,4 +1,4 @@
-"""The demo under load, over Gradio's raw HTTP API (issue 30): 16 concurrent clients
+"""The demo under load, over Gradio's raw HTTP API: 16 concurrent clients
 send ../shared/samples justin.jpg and sample6.jpg through /predict (upload, call, result
 stream); every answer must be right, and the server's memory and cache folder must stay
 bounded. Also the example photos, cached at start-up. No timing is asserted here:
@@ -8,15 +8,14 @@ The memory bound: after a warm-up of WARM_UP requests, two windows of MEASURED m
 requests each; in at least one of them the server's resident memory (VmRSS) grows by
 less than RSS_GROWTH_MB (0.4 MB a request: a leak of what a request allocates would show
 in both), and it stays within TOTAL_GROWTH_MB of the idle server's. Two windows, since
-the RSS climbs to its level in steps: a single step of up to ~120 MB within one window
-of 200 requests came in about one run in four (2026-12-07, with and without the changes
-of that day), and a leak is a climb in every window.
-Measured on a 2-core VM: +6 to +60 MB over the 200 requests after the warm-up, and the
-RSS levelling off ~160 MB above idle (280 -> 441 MB, flat from the 1400th to the 2000th
-request). What it holds: the buffers of the photos in progress, which glibc keeps for
-reuse (emoji_fer.app.server.bound_malloc: 2 arenas; ~250 MB above idle with glibc's default),
-and Gradio's latest demo.SESSIONS_KEPT sessions, a few KB each with
-emoji_fer.app.server.LazySessionState (~150 KB each without it).
+the RSS climbs to its level in steps, and a single large step can fall within one
+window, where a leak is a climb in every window. The bounds leave margin over the
+growth and the level seen under this load (docs/benchmarks.md, the demo's round trip
+and the figures behind design choices). What the level holds: the buffers of the photos
+in progress, which glibc keeps for reuse (emoji_fer.app.server.bound_malloc: 2 arenas,
+a markedly lower level than glibc's default), and Gradio's latest demo.SESSIONS_KEPT
+sessions, small with emoji_fer.app.server.LazySessionState (which skips the
+per-component configs each would otherwise hold).
 """
 
 import os

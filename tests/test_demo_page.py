@@ -16,6 +16,8 @@ from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, NO_GPU
 from tests.support.camera import camera_flags, write_y4m
 from tests.conftest import demo_server, need
 
+pytestmark = pytest.mark.browser  # its own Chromium, not the page's fixtures
+
 
 @pytest.fixture(scope="module")
 def page(samples, woman2, tmp_path_factory):

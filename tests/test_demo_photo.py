@@ -1,4 +1,4 @@
-"""The Photo tab's output path, in-process (issue 30): the photo drawn with its boxes,
+"""The Photo tab's output path, in-process: the photo drawn with its boxes,
 numbered when there are several faces, downscaled and written as a JPEG; the pool of
 Predictors; Gradio sessions that compute component configs lazily; the example photos."""
 

@@ -14,11 +14,11 @@ from tests.conftest import check_woman2_rows, demo_server, read_rows
 
 CLIENTS, FRAMES = 8, 50
 RATE = 0.5  # Hz: most frames of the burst arrive before a sample is due and are not classified
-# Bound on the server's RSS growth over the burst, after a warm-up. Measured on the 2-core
-# dev VM (with training running beside it): +16 to +45 MB over a first burst, +5 to +12 MB
-# over further ones (allocator arenas of Gradio's worker threads, Gradio's per-session
-# copies of the outputs; our per-session state is < 10 kB for 50 samples). Keeping the
-# frames would add 0.6 MB each (596x336 RGB), 240 MB for the 400 frames: caught.
+# Bound on the server's RSS growth over the burst, after a warm-up: well above what a
+# burst adds (allocator arenas of Gradio's worker threads, Gradio's per-session copies of
+# the outputs; our per-session state is 80 bytes a sample; figures in docs/benchmarks.md),
+# well below a leak of the frames: keeping them would add 0.6 MB each (596x336 RGB),
+# 240 MB for the 400 frames: caught.
 RSS_GROWTH_MB = 120
 
 

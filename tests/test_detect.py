@@ -1,7 +1,7 @@
 """Face detectors on real photos: faces found where people are, none where there are none,
 boxes inside the image and in the coordinates of the image passed in; BlazeFace's
-postprocessing against TensorFlow's NMS, its eyes, and the bar it had to clear to be
-the default (issue 32: at least MTCNN's faces on every sample photo, none in no-faces)."""
+postprocessing against TensorFlow's NMS, its eyes, and the bar the default clears (at
+least MTCNN's faces on every sample photo, none in no-faces)."""
 
 import numpy as np
 import pytest
@@ -40,7 +40,7 @@ def test_detectors_find_the_people(hog, blazeface, samples, name, backend):
 
 
 def test_blazeface_is_the_default_and_finds_every_mtcnn_face(blazeface, samples):
-    # The bar for the default (issue 32): every face MTCNN finds in the sample photos is
+    # The bar for the default: every face MTCNN finds in the sample photos is
     # found (a BlazeFace box's centre inside it), and no more faces than are there:
     # sample2's third face, looking down, is real (docs/detectors.md).
     assert DEFAULT_DETECTOR == "blazeface" and FaceDetector().backend == "blazeface"

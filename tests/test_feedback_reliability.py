@@ -1,4 +1,4 @@
-"""Reliability of the demo's /feedback (issue 29), end to end through gradio_client:
+"""Reliability of the demo's /feedback, end to end through gradio_client:
 16 concurrent clients x 50 posts against one SQLite store served by two demo replicas
 (every row there, no "database is locked" reaching a user), and a replica killed with
 SIGKILL in the middle of a stream of posts (every answered post survives the restart)."""

@@ -1,4 +1,4 @@
-"""Issue 38, FER+ crowd votes: the loader on both layouts (the folder with ferplus.csv,
+"""FER+ crowd votes: the loader on both layouts (the folder with ferplus.csv,
 fer2013.csv with FER+'s fer2013new.csv), the protocol's definitions against hand-computed
 cases, `emoji-fer evaluate --labels ferplus` against `ferplus_report` computed here on
 the same faces, and FER+'s published counts on the real data."""

@@ -1,4 +1,4 @@
-"""Model health (issue 29): the figures of emoji_fer.feedback.health on a seeded store equal figures
+"""Model health: the figures of emoji_fer.feedback.health on a seeded store equal figures
 computed by hand here, and `emoji-fer feedback stats/export/delete/purge` on the same store."""
 
 import json

@@ -1,4 +1,4 @@
-"""The installable library (issue 28): the public API as a `fer` user calls it, the
+"""The installable library: the public API as a `fer` user calls it, the
 package's layering (it runs without train/, convert/, TensorFlow, Keras or Gradio), the
 wheel installed into a fresh virtual environment with no TensorFlow, and a lean tree."""
 
@@ -114,7 +114,7 @@ def test_predict_evaluate_and_video_run_without_train_convert_or_tensorflow(samp
     faces = json.loads(proc.stdout)[0]["faces"]
     assert len(faces) == 1 and faces[0]["top"][0]["label"] == "happy"
 
-    # evaluate on a small FER-2013 CSV (the loaders now live in emoji_fer.fer2013)
+    # evaluate on a small FER-2013 CSV (the loaders are in emoji_fer.fer2013, inside the wheel)
     from emoji_fer.labels import LABELS
     from PIL import Image
 

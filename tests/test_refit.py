@@ -1,4 +1,4 @@
-"""Refit on users' feedback (issue 29): the export folder's loader, training with
+"""Refit on users' feedback: the export folder's loader, training with
 --extra-data (FeedbackTest reported, the folder recorded) and the promotion rule for a
 refit (PublicTest may drop 0.3 points at most, held-out feedback must rise)."""
 
@@ -115,7 +115,7 @@ def write(path, data):
 @pytest.fixture(scope="module")
 def refit(fer_dir, export, tmp_path_factory):
     """A 2-epoch smoke run of a tiny network with --extra-data: (CompletedProcess, models folder).
-    One view per face (--tta none) and no SWA keep it near 30 s."""
+    One view per face (--tta none) and no SWA keep it short."""
     tmp = tmp_path_factory.mktemp("refit")
     proc = run_module("train", "--data-dir", str(fer_dir), "--name", "refit", "--work-dir", str(tmp / "work"),
                       "--out-dir", str(tmp / "models"), "--epochs", "2", *TINY, "--extra-data", str(export),

@@ -20,9 +20,9 @@ from emoji_fer.images import ImageError
 # the page's width (about 600 CSS px, 1200 device px on a HiDPI screen), so more would
 # only cost encoding time and bandwidth; the boxes in the JSON stay in original pixels.
 DISPLAY_SIDE = 1024
-# The JPEG quality of that photo (libjpeg's scale, 0-100): 76 and 156 KB for
-# ../shared/samples sample1.jpg and sample6.jpg at 1024 px, encoded in 1.6 and 2.2 ms
-# (2-core VM); the drawn lines and labels stay clean.
+# The JPEG quality of that photo (libjpeg's scale, 0-100): small and quick to encode at
+# DISPLAY_SIDE, and the drawn lines and labels stay clean (sizes and times in
+# docs/benchmarks.md).
 JPEG_QUALITY = 80
 
 
@@ -61,8 +61,8 @@ def annotate(rgb, faces, factor=1.0, max_side=DISPLAY_SIDE):
 def _downscale(rgb, max_side):
     """rgb with its longest side at most max_side px (the array itself if it is already).
     Halved with a Gaussian pyramid step (blur, then every other pixel) while at least
-    twice too large, then bilinear, which aliases little at ratios under 2: 1 ms for a
-    1920 px photo, where OpenCV's area averaging takes 8 ms at 1920/1024 (2-core VM)."""
+    twice too large, then bilinear, which aliases little at ratios under 2: several times
+    faster than OpenCV's area averaging at these ratios (docs/benchmarks.md)."""
     while max(rgb.shape[:2]) >= 2 * max_side:
         rgb = cv2.pyrDown(rgb)
     height, width = rgb.shape[:2]

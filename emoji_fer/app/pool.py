@@ -10,9 +10,8 @@ class PredictorPool:
 
     One Predictor classifies one image at a time (a lock: the face detector and the LiteRT
     interpreter keep per-call state), but its work (decoding, the detector, OpenCV,
-    LiteRT) runs outside Python's GIL: two Predictors in two threads got through
-    ../shared/samples/sample6.jpg in 74.5 ms a photo, one in 121.1 ms (2-core VM, with
-    dlib's HOG detector, the default then).
+    LiteRT) runs outside Python's GIL, so one Predictor per core, each in its own thread,
+    takes much less time per photo than one Predictor alone (docs/benchmarks.md).
 
     predictors: Predictors of the same model (`PredictorPool.load` makes them). The pool
     has what the demo uses of a Predictor: predict_rgb and predict_rgb_with_inputs (each
@@ -32,7 +31,8 @@ class PredictorPool:
 
     @classmethod
     def load(cls, size, *args, **kwargs):
-        """`size` warmed-up Predictor(*args, **kwargs) (about 1 s and a few MB each)."""
+        """`size` warmed-up Predictor(*args, **kwargs), each with its own detector and
+        interpreter, built and warmed up one after another."""
         from emoji_fer.predictor import Predictor
 
         return cls(Predictor(*args, **kwargs).warm_up() for _ in range(size))

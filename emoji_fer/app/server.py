@@ -17,11 +17,11 @@ class LazySessionState(state_holder.SessionState):
 
     Gradio 6.31 starts a session for every API call made without a session_hash (curl,
     httpx, most scripts) and computes the config of each of the demo's ~100 components
-    for it: 8.4 ms on the event loop per call and 147 KB per session held (up to
-    demo.SESSIONS_KEPT of them; 2-core VM, tracemalloc). A session only ever changes the
-    configs of the outputs it updates, which Gradio computes on demand anyway; the rest
-    are computed here only if asked for (`components`, Gradio's /deep_link), in the
-    demo's order. tests/test_demo_photo.py checks that both give the same configs.
+    for it: time on the event loop for every call, and memory for every session held (up
+    to demo.SESSIONS_KEPT of them; figures in docs/benchmarks.md). A session only ever
+    changes the configs of the outputs it updates, which Gradio computes on demand anyway;
+    the rest are computed here only if asked for (`components`, Gradio's /deep_link), in
+    the demo's order. tests/test_demo_photo.py checks that both give the same configs.
     """
 
     def __init__(self, blocks):
@@ -62,12 +62,12 @@ def bound_malloc(arenas=MALLOC_ARENAS):
 
     Every photo is decoded into arrays of several MB in one of Gradio's worker threads
     (up to 40). glibc gives threads arenas of their own, up to 8 per core, and each keeps
-    the space of freed buffers, fragmented, for itself. 16 clients sending photos (2-core
-    VM, 2000 requests) took the demo's RSS from 280 MB to a level of ~540 MB with glibc's
-    default, ~440 MB with two arenas (as MALLOC_ARENA_MAX=2 in the environment would, but
-    set from inside the process), at the same speed; tests/test_demo_load.py holds the
-    bound. (A fixed mmap threshold, which returns every large buffer at once, made each
-    group photo ~20 ms slower in page faults.)
+    the space of freed buffers, fragmented, for itself. Under many concurrent clients the
+    RSS levels off markedly lower with two arenas than with glibc's default, at the same
+    speed (as MALLOC_ARENA_MAX=2 in the environment would, but set from inside the
+    process; figures in docs/benchmarks.md); tests/test_demo_load.py holds the bound. (A
+    fixed mmap threshold, which returns every large buffer at once, was rejected: every
+    group photo paid for it in page faults.)
     """
     import ctypes
     import ctypes.util
@@ -81,9 +81,10 @@ def bound_malloc(arenas=MALLOC_ARENAS):
 
 
 # Gradio keeps a record of each of its latest 10,000 events and, after every event,
-# summarises all of them with pandas for its monitoring page: 1.6 ms of CPU per request
-# with 300 records, 7 ms with 10,000 (2-core VM). Here: the latest 1,000, summarised
-# every 100 events. Read when a queue is made; values already in the environment win.
+# summarises all of them with pandas for its monitoring page: CPU time on every request
+# that grows with the number of records (docs/benchmarks.md). Here: the latest 1,000,
+# summarised every 100 events. Read when a queue is made; values already in the
+# environment win.
 GRADIO_ANALYTICS = {"GRADIO_ANALYTICS_MAX_EVENTS": "1000", "GRADIO_ANALYTICS_CACHE_FREQUENCY": "100"}
 SHUTDOWN_GRACE_S = 5
 
