@@ -1,5 +1,7 @@
-"""Keras -> TensorFlow.js export (`python -m convert`) and its parity check against Keras
-(`python -m convert.parity`)."""
+"""What the browser page and Python serving get from the Python side: the Keras ->
+TensorFlow.js export (`python -m convert`), its parity check against Keras
+(`python -m convert.parity`), the LiteRT export (`python -m convert --litert`), and the
+constants the page shares with the package (`python -m convert.shared`)."""
 
 from pathlib import Path
 

@@ -9,13 +9,14 @@ import argparse
 import sys
 
 from convert import SHIPPED_KERAS
-from convert.export import DEFAULT_OUT, MAX_BYTES, QUANTIZE, ConvertError, export_tfjs, write_metadata
+from convert.export import DEFAULT_OUT, MAX_BYTES, QUANTIZE, ConvertError, export_tfjs, write_web_metadata
 from convert.litert import QUANTIZE as LITERT_QUANTIZE
 from convert.litert import export_litert
 from emoji_fer.model_files import ModelFileError
 
-# Measured on the shipped model (python -m convert.parity --all): all-uint8 weights agree with
-# Keras on 96.9 % of PrivateTest; "mixed" fits the 2 MB budget at 99.3 %.
+# All-uint8 weights cost agreement with Keras; "mixed" fits the page's 2 MB budget with
+# nearly float16's agreement (python -m convert.parity --all; docs/web.md, "Export to
+# TensorFlow.js").
 DEFAULT_QUANTIZE = "mixed"
 
 
@@ -49,7 +50,7 @@ def main(argv=None):
         return 0
     if args.metadata_only:
         try:
-            write_metadata(args.model, args.out)
+            write_web_metadata(args.model, args.out)
         except (OSError, ValueError, KeyError, ModelFileError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -6,7 +6,7 @@ The story: load the `.keras` model -> Keras `model.export` to a TF SavedModel ->
 preprocessing and TTA that the page reads.
 
 Why a graph model: TF.js 4.22 cannot load the layers-model configs that Keras 3 writes
-(measured: "An InputLayer should be passed either a `batchInputShape` or an
+(it fails with "An InputLayer should be passed either a `batchInputShape` or an
 `inputShape`", then "Corrupted configuration"); the graph model carries plain TF ops
 (fused conv + batch norm + ReLU) that TF.js runs as they are.
 
@@ -27,7 +27,7 @@ from emoji_fer.model_files import read_metadata, sha256
 
 DEFAULT_OUT = ROOT / "web_tfjs" / "model"
 QUANTIZE = ("none", "float16", "uint8", "mixed")
-MAX_BYTES = 2_000_000  # the page's model download budget (issue 3), for "mixed"
+MAX_BYTES = 2_000_000  # the page's model download budget, for "mixed"
 # Copied from the model's JSON into metadata.json: everything the page needs.
 METADATA_KEYS = ("name", "labels", "emoji", "input", "output", "preprocessing", "detection", "inference")
 INSTALL_HINT = ("python3 -m venv .venv-convert && "
@@ -58,16 +58,16 @@ def export_tfjs(model_path, out_dir=DEFAULT_OUT, quantize="mixed", max_bytes=MAX
     "none": float32 (4 bytes per weight); "float16": 2 bytes; "uint8": 1 byte (affine,
     one min/scale per tensor); "mixed": float16, except the largest tensors, largest
     first, in uint8 until the weights fit in `max_bytes`. Per-tensor uint8 is coarse for
-    kernels with batch norm folded in (measured on the shipped model on all 3,589
-    PrivateTest faces, `python -m convert.parity --all --n 3589`: top-1 agreement with
-    Keras 96.91 % for all-uint8, 99.33 % for "mixed", 99.94 % for float16).
+    kernels with batch norm folded in: all-uint8 loses agreement with Keras, "mixed"
+    keeps nearly float16's (`python -m convert.parity --all --n 3589`; the figures are
+    in docs/web.md, "Export to TensorFlow.js").
     Returns {"files": {name: bytes}, "bytes": total, "uint8": [tensor names]}.
     Raises ConvertError.
     """
     if quantize not in QUANTIZE:
         raise ValueError(f"unknown quantization {quantize!r}; choose one of {', '.join(QUANTIZE)}")
     model_path, out_dir = Path(model_path), Path(out_dir)
-    metadata = read_metadata(model_path)
+    read_metadata(model_path)  # a missing or bad JSON fails here, before the slow conversion
     converter = find_converter()
     with tempfile.TemporaryDirectory() as tmp:
         saved_model, tfjs = Path(tmp) / "saved_model", Path(tmp) / "tfjs"
@@ -81,12 +81,12 @@ def export_tfjs(model_path, out_dir=DEFAULT_OUT, quantize="mixed", max_bytes=MAX
             flags = [] if quantize == "none" else [f"--quantize_{quantize}=*"]
         _run_converter(converter, saved_model, tfjs, flags)
         _replace_export(out_dir, tfjs)
-    write_metadata(model_path, out_dir, quantize, uint8)
+    write_web_metadata(model_path, out_dir, quantize, uint8)
     files = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir()) if p.is_file()}
     return {"files": files, "bytes": sum(files.values()), "uint8": uint8}
 
 
-def write_metadata(model_path, out_dir, quantize=None, uint8=None):
+def write_web_metadata(model_path, out_dir, quantize=None, uint8=None):
     """Write `out_dir/metadata.json` for the graph model already in `out_dir`: the keys the
     page reads from the model's JSON, the export's settings, and the classifier's head
     (head_nodes). quantize/uint8: as export_tfjs chose them; None keeps those of the

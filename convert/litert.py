@@ -1,12 +1,13 @@
 """Export a trained Keras model to LiteRT (the TensorFlow Lite format) for Python serving.
 
-Why: at batch 1 the TensorFlow runtime spends ~3 ms per call on its own overhead, more
-than the network itself. LiteRT's XNNPACK kernels with dynamic-range quantization
+Why: at batch 1 the TensorFlow runtime spends more time per call on its own overhead
+than on the network itself. LiteRT's XNNPACK kernels with dynamic-range quantization
 (int8 weights; activations quantized per batch at run time, so no calibration data)
-use the CPU's int8 dot-product units: measured on this 2-core CPU for a 1.8 M-parameter
-net with flip TTA, 1.1 ms per face at batch 1 against 6.8 ms in float32 LiteRT, with
-99.6 % top-1 agreement on PrivateTest (the shipped model's figures are in
-docs/benchmarks.md and docs/web.md, "LiteRT, for Python serving").
+use the CPU's int8 dot-product units: several times faster than float32 LiteRT at
+batch 1, with top-1 agreement with Keras above 99 % (the shipped model's figures are in
+docs/benchmarks.md, "Accuracy and speed", and docs/web.md, "LiteRT, for Python serving";
+the first measurements behind the choice in docs/benchmarks.md, "Figures behind design
+choices").
 The Predictor uses the `.tflite` file when it is there and was made from the `.keras`
 file beside it.
 

@@ -72,7 +72,7 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
 
     # Choosing the window afterwards: the 2-epoch window is the one training shipped, so its
     # row must match the accuracies training wrote into the JSON; longer than saved is refused.
-    windows = run_module("train.swa_windows", str(out / "tiny.keras"), "--windows", "1", "2")
+    windows = run_module("train.research.swa_windows", str(out / "tiny.keras"), "--windows", "1", "2")
     assert windows.returncode == 0, windows.stderr[-2000:]
     row = next(line for line in windows.stdout.splitlines() if line.startswith("| 2"))
     cells = [float(c.strip(" %")) / 100 for c in row.split("|")[3:-1]]
@@ -80,7 +80,7 @@ def test_train_interrupt_and_resume(fer_dir, tmp_path):
     claimed = metadata["keras_accuracy_by_tta"]
     assert cells == pytest.approx([claimed[s][t] for s in ("PublicTest", "PrivateTest")
                                    for t in TTA_MODES], abs=0.0015)
-    too_long = run_module("train.swa_windows", str(out / "tiny.keras"), "--windows", "3")
+    too_long = run_module("train.research.swa_windows", str(out / "tiny.keras"), "--windows", "3")
     assert too_long.returncode == 2 and "--swa-epochs" in too_long.stderr
 
 
@@ -245,6 +245,22 @@ def test_gdconv_head_starts_as_global_average_pooling():
         build_model(head="gmp")
 
 
+def test_training_builds_the_model_for_the_preprocessing_input_size():
+    """train.py takes the input size from PREPROCESSING (what every consumer crops), not
+    from build_model's default, and refuses a model of another shape."""
+    from argparse import Namespace
+
+    from emoji_fer.preprocessing import PREPROCESSING
+    from train.model import build_model
+    from train.train import check_input_shape, model_from_args
+
+    size = PREPROCESSING["input_size"]
+    model = model_from_args(Namespace(widths=[8, 8, 16], dropout=0.3, head="gap"))
+    assert model.input_shape == (None, size, size, PREPROCESSING["channels"])
+    with pytest.raises(ValueError, match="PREPROCESSING makes"):
+        check_input_shape(build_model(stem=8, widths=(8, 16), input_size=size + 16))
+
+
 def test_train_reports_a_missing_teacher(fer_dir, tmp_path):
     proc = run_module("train", "--data-dir", str(fer_dir), "--work-dir", str(tmp_path), "--out-dir", str(tmp_path),
                       *ARGS, "--teacher", str(tmp_path / "nope.keras"))
@@ -309,7 +325,7 @@ def test_cpu_bf16_units_are_read_off_cpuinfo_flags(tmp_path):
 
 
 def test_ensemble_accuracy_is_of_the_mean_probabilities():
-    from train.ensemble import accuracies
+    from train.research.ensemble import accuracies
 
     labels = np.array([0, 1, 2])
     # Each model gets a different face wrong by a small margin; their mean gets all three right.
@@ -326,14 +342,14 @@ def test_ensemble_cli_runs_each_model_as_served(fer_dir, tmp_path):
 
     # The shipped model twice: its row and the ensemble must both equal the PublicTest
     # accuracy its JSON records as served (Predictor, LiteRT, its TTA).
-    proc = run_module("train.ensemble", str(SHIPPED_KERAS), str(SHIPPED_KERAS), "--data-dir", str(fer_dir),
-                      "--splits", "PublicTest")
+    proc = run_module("train.research.ensemble", str(SHIPPED_KERAS), str(SHIPPED_KERAS),
+                      "--data-dir", str(fer_dir), "--splits", "PublicTest")
     assert proc.returncode == 0, proc.stderr[-2000:]
     served = f"{read_metadata(SHIPPED_KERAS)['metrics']['PublicTest']['accuracy']:.2%}"
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "%" in line]
     assert [row.split("|")[3].strip() for row in rows] == [served] * 3
     assert f"litert, TTA {read_metadata(SHIPPED_KERAS)['inference']['tta']}" in rows[0]
-    missing = run_module("train.ensemble", str(tmp_path / "nope.keras"), "--data-dir", str(fer_dir))
+    missing = run_module("train.research.ensemble", str(tmp_path / "nope.keras"), "--data-dir", str(fer_dir))
     assert missing.returncode == 2 and "nope.keras" in missing.stderr and "Traceback" not in missing.stderr
 
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { DEFAULT_RATE, MAX_ROWS, Sampler, Timeline, ema, formatFixed } from '../web_tfjs/js/timeline.js';
+import { DEFAULT_RATE, PAGE_MAX_ROWS, Sampler, Timeline, ema, formatFixed } from '../web_tfjs/js/timeline.js';
 
 const { labels } = JSON.parse(readFileSync(new URL('../web_tfjs/model/metadata.json', import.meta.url), 'utf8'));
 const HAPPY = [0.05, 0.0, 0.05, 0.7, 0.05, 0.05, 0.1];
@@ -125,7 +125,7 @@ test('cap: beyond maxRows the oldest rows are dropped, storage stays bounded, su
   assert.equal(s.dominant, 'happy'); // a tie goes to the first label in label order, as numpy's argmax
   assert.equal(s.duration_s, 99);
   assert.equal(tl.toCSV().split('\r\n')[1].split(',')[0], '150.000');
-  assert.equal(MAX_ROWS, 72000); // 2 h at the maximum rate, 10 per second
+  assert.equal(PAGE_MAX_ROWS, 72000); // 2 h at the maximum rate, 10 per second
   tl.reset();
   assert.equal(tl.length + tl.dropped + tl.summary().with_face, 0);
 });

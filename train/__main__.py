@@ -58,9 +58,9 @@ def parse_args(argv=None):
     p.add_argument("--extra-weight", type=int, default=10, metavar="K",
                    help="with --extra-data: each feedback face appears K times per epoch (default: %(default)s)")
     # flip_scales (8 views: 4 scales and their mirror images) is chosen on PublicTest for
-    # the shipped 300-epoch model: 71.72 % (Keras) against 71.38 % for the 12-view
-    # flip_shift_zoom and 70.47 % for the 4-view flip_zoom; 8 views are what the browser
-    # page affords at the frame rate of the browser issue's page (docs/experiments.md).
+    # the 300-epoch FER-2013 model: better there than the 12-view flip_shift_zoom and the
+    # 4-view flip_zoom, and 8 views are what the browser page affords at a live frame rate
+    # (docs/experiments.md, "Four scales: 8 views that win").
     p.add_argument("--tta", choices=TTA_MODES, default="flip_scales",
                    help="test-time augmentation the shipped model uses everywhere (written to its metadata)")
     p.add_argument("--init", metavar="MODEL",
@@ -74,7 +74,7 @@ def parse_args(argv=None):
     p.add_argument("--swa-epochs", type=int, default=0, metavar="K",
                    help="ship the mean of the weights after each of the last K epochs (stochastic weight "
                         "averaging, train/swa.py) instead of the best epoch on PublicTest; the sums of the last K, 3K/4, K/2 and "
-                        "K/4 epochs are kept, for python -m train.swa_windows; 0 disables")
+                        "K/4 epochs are kept, for python -m train.research.swa_windows; 0 disables")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in float32")
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",

@@ -4,8 +4,9 @@ arXiv:1503.02531), offline: the teachers classify every Training face once, befo
 training, and the student fits a mix of the FER-2013 label and the teachers' mean
 probabilities.
 
-Why offline: a teacher forward pass per training step would cost a third of a step or
-more per teacher on this 2-core CPU; the mix of labels is fixed per face, and the
+Why offline: a teacher forward pass per training step would cost a large share of each
+step per teacher on a 2-core CPU (docs/benchmarks.md, "Figures behind design choices");
+the mix of labels is fixed per face, and the
 augmentations (flip, small shifts and rotations, erasing) mostly keep the expression.
 Why it can help on FER-2013: many of its faces are ambiguous (human accuracy on it is
 about 65 %, Goodfellow et al. 2013); the teachers' probabilities say how ambiguous each

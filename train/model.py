@@ -22,12 +22,10 @@ HEADS = ("gap", "gdconv")
 
 def build_model(stem=32, widths=(64, 128, 256), dropout=0.3, input_size=48,
                 with_softmax=True, head="gap", name="fer_vgg"):
-    """Build the (uncompiled) CNN. One FER-2013 epoch of the shipped widths
-    (32, 80, 160, 320; 1.82 M parameters) with mixed_bfloat16 on a 2-core VM took a
-    median 68 s on an Intel CPU with AMX and 135 s on an AMD EPYC with AVX512-BF16;
-    in float32 (`--no-bf16`) on AMD EPYCs with AVX2 only, where bfloat16 is emulated,
-    270-445 s (docs/experiments.md, from that run's per-epoch log). A second
-    full-resolution stem conv would cost 70 % more time for little gain.
+    """Build the (uncompiled) CNN. The shipped widths (32, 80, 160, 320; 1.82 M
+    parameters) are sized so that a FER-2013 epoch takes minutes on a 2-core CPU; a
+    second full-resolution stem conv would cost much more time for little gain (figures:
+    docs/benchmarks.md, "Figures behind design choices").
 
     head: how the last feature map becomes one vector, "gap" (global average pooling) or
     "gdconv" (see `global_depthwise_conv`). Raises ValueError for another name."""

@@ -13,9 +13,10 @@ accuracy of single epochs swings by about a point from one epoch to the next (la
 noise); their average lies nearer the centre of the flat region they all sit in.
 
 Why sums and not one file per epoch: the window is chosen afterwards on PublicTest among
-a few tails of the run (`python -m train.swa_windows`), and a run of several sessions
-must carry what SWA needs in its committed checkpoint. Per-epoch snapshots were 7.3 MB
-each (56 epochs: 409 MB); the sums of four tails are 4 x 7.3 MB whatever K is.
+a few tails of the run (`python -m train.research.swa_windows`), and a run of several sessions
+must carry what SWA needs in its committed checkpoint. One snapshot per epoch grows with K
+(hundreds of MB for a long window, docs/experiments.md); the sums of four tails are four
+models' weights whatever K is.
 """
 
 import os

@@ -92,7 +92,27 @@ def train(args):
 
 
 def model_from_args(args):
-    return build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout, head=args.head)
+    """The CNN of --widths, --dropout and --head, for the input that PREPROCESSING defines:
+    the faces every consumer crops are its size, so the model is built from it, not from
+    build_model's default."""
+    model = build_model(stem=args.widths[0], widths=tuple(args.widths[1:]), dropout=args.dropout,
+                        input_size=PREPROCESSING["input_size"], head=args.head)
+    check_input_shape(model)
+    return model
+
+
+def input_shape(prep=PREPROCESSING):
+    """(size, size, channels): one face as PREPROCESSING makes it."""
+    return (prep["input_size"], prep["input_size"], prep["channels"])
+
+
+def check_input_shape(model, prep=PREPROCESSING):
+    """Raise ValueError unless `model` takes the faces PREPROCESSING makes: a model of
+    another shape would train, then fail (or silently differ) in every consumer."""
+    got, want = tuple(model.input_shape[1:]), input_shape(prep)
+    if got != want:
+        raise ValueError(f"the model takes {got} inputs, but emoji_fer.preprocessing.PREPROCESSING makes "
+                         f"{want} faces (input_size, channels); build the model for that size")
 
 
 def start_from(model, path):
@@ -189,8 +209,9 @@ def stream_seed(seed, work):
 
 
 def configure_precision(bf16):
-    # bfloat16 matmuls/convs run on AMX/AVX512-BF16 units: ~2x faster than float32 on
-    # an Intel CPU with AMX (measured: 858 vs 1714 ms per batch of 128); weights stay float32.
+    # bfloat16 matmuls/convs run on AMX/AVX512-BF16 units, about twice as fast as float32
+    # on an Intel CPU with AMX (docs/training.md; the step times are in docs/benchmarks.md,
+    # "Figures behind design choices"); weights stay float32.
     if bf16 and not tf.config.list_physical_devices("GPU") and cpu_has_bf16() is False:
         print("warning: this CPU has no bfloat16 units (neither amx_bf16 nor avx512_bf16 in "
               "/proc/cpuinfo), so mixed_bfloat16 is emulated: 6.6x slower than float32 per "
@@ -477,7 +498,7 @@ def finish(args, work, data, seconds, votes=None):
         first, last = swa_window(args)
         print(f"SWA: averaging the weights of epochs {first}-{last}, re-estimating batch norm", flush=True)
         # On FER-2013 Training alone, also with --extra-data: the few feedback faces would barely
-        # move the statistics, and python -m train.swa_windows re-estimates them the same way.
+        # move the statistics, and python -m train.research.swa_windows re-estimates them the same way.
         swa_weights(model, work / SNAPSHOT_DIR, first, last, scale(data["Training"][0][..., None]), seed=args.seed)
     else:
         model.set_weights(keras.models.load_model(work / "best.keras").get_weights())
@@ -552,7 +573,7 @@ def describe(args, model, history, seconds, precision, data=None):
         "name": args.name,
         "labels": list(LABELS),
         "emoji": EMOJI,
-        "input": "(N, 48, 48, 1) float32 in [0, 1]",
+        "input": f"(N, {', '.join(map(str, input_shape()))}) float32 in [0, 1]",
         "output": "(N, 7) float32 probabilities (softmax), FER-2013 label order",
         "preprocessing": PREPROCESSING,
         "detection": BLAZEFACE,  # the face detector's postprocessing, read by Predictor and the page

@@ -5,10 +5,10 @@
 // TF.js comes as the per-package UMD bundles (one global `tf`, loaded by classic <script>
 // tags, no build step): core + converter (graph models) + the cpu, webgl and wasm
 // backends. The face detector is BlazeFace ("back" variant, 256x256 input) as converted
-// to a TF.js graph model by @vladmandic/human: its boxes are close to dlib's HOG boxes
-// that the Python side and the model's training crops use (see js/detector.js). The
-// timeline chart is uPlot (MIT, ~51 KB minified, no dependencies), also as a UMD bundle
-// (one global `uPlot`). The personal model's samples zip uses fflate (MIT, no
+// to a TF.js graph model by @vladmandic/human: the same weights that the Python side runs
+// in LiteRT as its default detector (emoji_fer/blazeface.py, docs/detectors.md), so both
+// find the same faces (see js/detector.js). The timeline chart is uPlot (MIT, small, no
+// dependencies; sizes in vendor/README.md), also as a UMD bundle (one global `uPlot`). The personal model's samples zip uses fflate (MIT, no
 // dependencies), as an ES module that the page imports only when the user downloads.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -48,7 +48,8 @@ const versions = new Set(Object.values(files).filter((f) => f.startsWith('@tenso
 if (versions.size !== 1) throw new Error(`TF.js packages differ in version (${[...versions]}): pin one version`);
 
 // BlazeFace is fully convolutional, but its graph declares a fixed 256x256 input, which
-// TF.js enforces. Free the two spatial sizes so that live video can run it at 160 px.
+// TF.js enforces. Free the two spatial sizes so that live video can run it smaller
+// (js/detector.js INPUT_SIZE).
 function freeInputSize(path) {
   const model = JSON.parse(readFileSync(path, 'utf8'));
   const input = model.modelTopology.node.find((n) => n.op === 'Placeholder');

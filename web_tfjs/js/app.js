@@ -10,6 +10,7 @@ import { ParticipantsPanel } from './participants-panel.js';
 import { SCREEN_ENDED, SOURCES, SourceError, openCamera, openScreen, openVideoFile } from './sources.js';
 import { TimelinePanel } from './timeline-panel.js';
 import { startPersonalPanel } from './personal-panel.js';
+import { MAX_SIDE } from './shared.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -351,8 +352,8 @@ async function processFrame() {
 
 // ---------- photo ----------
 
-const MAX_SIDE = 2048; // px, as emoji_fer/images.py: larger photos are downscaled first
-
+// Photos larger than MAX_SIDE px (emoji_fer/images.py's, via shared.js) are downscaled
+// first, as the Python side does.
 async function analyzePhoto(file) {
   if (state.running) stopSource();
   let bitmap;

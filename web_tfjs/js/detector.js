@@ -16,9 +16,9 @@ const { tf } = globalThis;
 // The model was converted for 256x256 inputs but is fully convolutional (vendor.mjs frees
 // the input size): any multiple of 32 works, with the spec's anchors on the matching
 // grids. Photos use 256, Python's size (small faces in group photos). Live video uses
-// 128, half the detector time: webcam faces are large, and on 42 frames of woman2.mp4 it
-// found every face with boxes as close to dlib's as at 256 (mean size difference -2 px
-// vs +6 px).
+// 128, half the detector time: a camera's face is large, and 128 finds it as well as 256
+// does (docs/benchmarks.md, "Figures behind design choices"). Call mode's smaller faces
+// get the photos' size (docs/call-mode.md).
 export const INPUT_SIZE = { photo: 256, video: 128 };
 
 // Anchor centres (x, y) in input pixels for a size x size input, in the model's output
@@ -113,9 +113,9 @@ export class FaceDetector {
   }
 
   // Photos: an RGBA image ({data, width, height}, as ImageData) letterboxed exactly as
-  // Python does (PIL's BILINEAR, preprocess.js), so that the faces are Python's. Slower:
-  // 60-79 ms per 1920 px sample photo against 21-24 ms for detect() (the letterbox alone
-  // 38-54 ms; docs/web.md). Returns decode's faces.
+  // Python does (PIL's BILINEAR, preprocess.js), so that the faces are Python's. Slower
+  // than detect()'s canvas scaling, mostly for the exact letterbox, which is why live video
+  // keeps detect() (docs/web.md). Returns decode's faces.
   async detectImage({ data, width, height }, size = INPUT_SIZE.photo) {
     const { pixels, ...geometry } = letterbox(data, width, height, size);
     return this.run(() => tf.tensor3d(pixels, [size, size, 3], 'int32'), size, geometry);

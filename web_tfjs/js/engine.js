@@ -5,6 +5,7 @@
 import { Classifier, TTA_MODES, ttaViews } from './classifier.js';
 import { FaceDetector, INPUT_SIZE } from './detector.js';
 import { alignEyes, cropAligned } from './preprocess.js';
+import { WHOLE_IMAGE_MAX_SIDE } from './shared.js';
 
 export { INPUT_SIZE, TTA_MODES, ttaViews };
 
@@ -12,14 +13,15 @@ const { tf } = globalThis; // TF.js from vendor/tfjs (classic scripts in index.h
 export const VENDOR = new URL('../vendor/', import.meta.url);
 export const MODEL = new URL('../model/', import.meta.url);
 const TOP_K = 3;
-// px: a photo this small is one face crop (a FER-2013-style headshot), classified whole
-// without detection, as emoji_fer/predictor.py WHOLE_IMAGE_MAX_SIDE (BlazeFace, upscaling
-// a 48 px crop to 256 px, finds "faces" inside the face). tests/test_web_detect.py checks
-// both sides at 96 and 97 px.
-export const WHOLE_IMAGE_MAX_SIDE = 96;
+// A photo of at most WHOLE_IMAGE_MAX_SIDE px (emoji_fer/predictor.py's, via shared.js) is
+// one face crop (a FER-2013-style headshot), classified whole without detection:
+// BlazeFace, upscaling a 48 px crop to 256 px, finds "faces" inside the face.
+// tests/test_web_detect.py checks both sides of the limit against Python.
+export { WHOLE_IMAGE_MAX_SIDE };
 
-// Software WebGL (SwiftShader, llvmpipe) runs shaders on the CPU and is 10x slower than
-// wasm here; a real GPU wins. So: webgl only on a hardware renderer, else wasm, else cpu.
+// Software WebGL (SwiftShader, llvmpipe) runs shaders on the CPU, many times slower than
+// wasm (docs/benchmarks.md, "The browser page"); a real GPU wins. So: webgl only on a
+// hardware renderer, else wasm, else cpu.
 function hardwareWebGL() {
   try {
     const gl = document.createElement('canvas').getContext('webgl2');

@@ -51,9 +51,9 @@ export class Frame {
 }
 
 // Grabs a video's current frame into one of `count` reused Frames. VideoFrame.copyTo
-// converts the camera's YUV to RGBA at a third of the cost of drawing the <video> into a
-// canvas and reading it back (0.8 against 2.1 ms per 640x480 frame here, docs/web.md);
-// browsers without it (or without RGBA output) take the canvas path.
+// converts the camera's YUV to RGBA for much less than drawing the <video> into a canvas
+// and reading it back (docs/web.md, "The camera pipeline"); browsers without it (or
+// without RGBA output) take the canvas path.
 export class FrameGrabber {
   constructor(count) {
     this.frames = Array.from({ length: count }, () => null);
@@ -144,8 +144,9 @@ export class WorkerClassifier {
 }
 
 // Several classifier workers, each call going to the least busy one. One worker is one
-// CPU core at most, and one view of the shipped model takes it 11-15 ms here: at 60
-// frames/s a single worker is the bottleneck while the other core idles (docs/web.md).
+// CPU core at most, and one view per face and frame of a 60 frames/s camera keeps a
+// core busy: a single worker would be the bottleneck while the other core idles
+// (docs/web.md, "The camera pipeline"; docs/benchmarks.md, "Figures behind design choices").
 export class WorkerPool {
   static async load(size, metadata, tta) {
     return new WorkerPool(await Promise.all(Array.from({ length: size }, () => WorkerClassifier.load(metadata, tta))));

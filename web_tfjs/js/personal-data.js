@@ -7,7 +7,7 @@
 
 // Every HOLD_OUT_EVERY-th sample of each label (its 4th, 8th, ... in the order collected) is
 // held out: a stratified 25 % share, which never changes as samples are added (as
-// emoji_fer/feedback.py export_folder splits by id). The before/after accuracy and the
+// emoji_fer/feedback/export.py export_folder splits by id). The before/after accuracy and the
 // zip's test/ folder use it.
 export const HOLD_OUT_EVERY = 4;
 

@@ -1,6 +1,6 @@
 // The user's samples as one zip in the FER-2013 folder layout that `python -m train
 // --extra-data DIR` reads (emoji_fer/fer2013.py load_feedback, the layout of
-// emoji_fer/feedback.py export_folder): train/<label>/Feedback_<id>.png and the held-out
+// emoji_fer/feedback/export.py export_folder): train/<label>/Feedback_<id>.png and the held-out
 // share test/<label>/FeedbackTest_<id>.png, each a 48x48 8-bit grayscale PNG of the model
 // input. No DOM: node can run it (tests/web_personal.test.mjs). The page imports this
 // module only when the user downloads, so fflate (vendor/fflate) costs nothing before.

@@ -31,7 +31,9 @@ const LEARNING_RATE = 0.01;
 // 1e-3 did on 2 of 5 recordings, 3e-4 never did (docs/personal-model.md).
 const PULL = 3e-4;
 const PROTOTYPE_SCALE = 1; // the prototypes' logits are multiplied by this
-const FEATURE_BATCH = 2; // samples per feature call (x 8 views, 100-180 ms): a worker is back for the camera soon
+// Samples per feature call (x 8 views each): a short call, so that a worker is soon back
+// for the camera (the features' cost per sample: docs/personal-model.md).
+const FEATURE_BATCH = 2;
 
 // softmax(f · W + b) of each view, averaged over a sample's views (as the page averages
 // the TTA views' probabilities): features Float32Array(V*F) -> Float32Array(C).

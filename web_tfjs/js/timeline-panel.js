@@ -3,7 +3,7 @@
 // per person in view, else the main face's), and shows the chart (uPlot, vendor/uplot), the session
 // summary, and Reset / Download CSV. The rows, CSV, summary and smoothing are in
 // timeline.js (no DOM, tested in Node); this file is only the page around them.
-import { DEFAULT_RATE, MAX_RATE, MAX_ROWS, Sampler, Timeline } from './timeline.js';
+import { DEFAULT_RATE, MAX_RATE, PAGE_MAX_ROWS, Sampler, Timeline } from './timeline.js';
 
 const { uPlot } = globalThis; // vendor/uplot (a classic script in index.html)
 // One colour per expression, in the model's label order (FER-2013's): the colours of
@@ -60,8 +60,8 @@ export class TimelinePanel {
     });
     ui.note.textContent = 'Samples are taken while a live source (camera, shared screen, video) runs, at most '
       + `the set number per second (fewer if the page analyses fewer frames). The CSV holds the raw probabilities of the whole session, up to `
-      + `the latest ${MAX_ROWS.toLocaleString('en')} samples (${MAX_ROWS / MAX_RATE / 3600} h at ${MAX_RATE} per second, `
-      + `${MAX_ROWS / DEFAULT_RATE / 3600} h at ${DEFAULT_RATE}); older samples are dropped. Smoothing only `
+      + `the latest ${PAGE_MAX_ROWS.toLocaleString('en')} samples (${PAGE_MAX_ROWS / MAX_RATE / 3600} h at ${MAX_RATE} `
+      + `per second, ${PAGE_MAX_ROWS / DEFAULT_RATE / 3600} h at ${DEFAULT_RATE}); older samples are dropped. Smoothing only `
       + 'changes the chart. Grey bands: samples with no face. Photos are not recorded. In call mode each sample '
       + 'has one CSV row per person in view (the `person` column: the number on the picture); the chart and '
       + 'summary stay those of the main (largest) face, and the participants panel has everyone\'s.';

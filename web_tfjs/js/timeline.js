@@ -7,14 +7,20 @@
 //
 // A frame without a face is kept as a row with faces = 0 and no probabilities (NaN here,
 // empty cells in the CSV): neither dropped nor filled in.
+import { DEFAULT_RATE, MAX_RATE } from './shared.js';
 
-export const DEFAULT_RATE = 2; // samples per second, as emoji_fer/live.py
-export const MAX_RATE = 10; // samples per second, as emoji_fer/live.py
-// The page keeps the latest MAX_ROWS rows (2 h at MAX_RATE, 10 h at the default 2/s with
-// one face; 80 bytes a row, at most 5.8 MB; a call's samples have a row per person, so N
-// people keep N times fewer samples); older ones are dropped, and `dropped` counts them.
-export const MAX_ROWS = 2 * 3600 * MAX_RATE;
-export const PLOT_POINTS = 600; // at most this many time points are drawn; more are averaged in time bins
+export { DEFAULT_RATE, MAX_RATE }; // samples per second: emoji_fer/live.py's, via shared.json
+// The page keeps the latest PAGE_MAX_ROWS rows (2 h at MAX_RATE, 10 h at the default 2/s
+// with one face; 80 bytes a row, at most 5.8 MB; a call's samples have a row per person,
+// so N people keep N times fewer samples); older ones are dropped, and `dropped` counts
+// them. Larger than emoji_fer/live.py's MAX_ROWS on purpose: that one bounds each
+// viewer's session in the memory of a demo server shared by many, this one a user's tab.
+export const PAGE_MAX_ROWS = 2 * 3600 * MAX_RATE;
+// At most this many time points are drawn in the page's chart; more are averaged in time
+// bins. More than emoji_fer/timeline.py's PLOT_POINTS, which bounds the Python demo's
+// Gradio LinePlot, whose points are sent from the server with every update; the page's
+// uPlot chart is drawn in the tab, from rows already there.
+export const CHART_POINTS = 600;
 const EMA_WARM_UP = 20; // half-lives of history smoothed before a plotted window (weight 2^-20 beyond)
 
 // x.toFixed(digits) as Python's f"{x:.{digits}f}": exact ties go to the even digit
@@ -42,7 +48,7 @@ export function argmax(values, from = 0, count = values.length - from) {
 export class Timeline {
   // labels: the expression labels in the model's output order (metadata.json);
   // maxRows: the bound on the number of rows kept (the oldest are dropped beyond it).
-  constructor(labels, { maxRows = MAX_ROWS } = {}) {
+  constructor(labels, { maxRows = PAGE_MAX_ROWS } = {}) {
     if (!(maxRows >= 1)) throw new RangeError('maxRows must be at least 1');
     this.labels = [...labels];
     this.maxRows = maxRows;
@@ -225,8 +231,8 @@ export class Timeline {
   // `maxPoints` rows. Returns {x, y: one array per label (null where no face was found,
   // and at breaks longer than `gapS`, e.g. while the camera was stopped), noFace: [[t0,
   // t1]] spans of no-face samples, range: [t0, t1] for the x axis}. Flat typed arrays, no
-  // allocation per row: 72,000 rows take a few ms.
-  plotData({ windowS = 60, halfLifeS = 0, maxPoints = PLOT_POINTS, gapS = 2, periodS = 1 / DEFAULT_RATE } = {}) {
+  // allocation per row, so that a whole session's rows redraw without stalling the camera.
+  plotData({ windowS = 60, halfLifeS = 0, maxPoints = CHART_POINTS, gapS = 2, periodS = 1 / DEFAULT_RATE } = {}) {
     const k = this.labels.length;
     const out = { x: [], y: this.labels.map(() => []), noFace: [], range: [0, windowS || 10] };
     if (!this.length) return out;

@@ -4,7 +4,7 @@ mean of each of the tails training kept sums of (the last K, 3K/4, K/2 and K/4 e
 PublicTest (where the window is chosen) and PrivateTest (reported, never chosen on).
 Keras float32.
 
-    python -m train.swa_windows models/fer_300.keras --windows 84 63 42 21
+    python -m train.research.swa_windows models/fer_300.keras --windows 84 63 42 21
 
 Then `python -m train <the model's recipe> --swa-epochs k --resume` writes the model with
 the chosen window (training is not repeated: the sums do not depend on which is shipped).
@@ -66,7 +66,7 @@ def table(results, epochs, served_tta):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m train.swa_windows", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m train.research.swa_windows", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="a .keras model trained with --swa-epochs, its JSON beside it")
     parser.add_argument("--windows", type=int, nargs="+", required=True, help="tail lengths in epochs")
     parser.add_argument("--data-dir", help="FER-2013 (default: the recipe's --data-dir, then $FER2013_DIR)")

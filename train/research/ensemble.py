@@ -8,7 +8,7 @@ gains (Hinton et al. 2015, arXiv:1503.02531, recovered most, not all, of an ense
 gain in one network), so teachers whose ensemble does not beat the shipped model on
 PublicTest are not worth a fine-tune.
 
-    python -m train.ensemble models/emoji_fer.keras models/fer_cutmix.keras
+    python -m train.research.ensemble models/emoji_fer.keras models/fer_cutmix.keras
 """
 
 import argparse
@@ -66,7 +66,7 @@ def table(model_paths, runtimes, report):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m train.ensemble", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m train.research.ensemble", description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help=".keras files, each with its .json beside it")
     parser.add_argument("--data-dir", help="FER-2013 folder layout or fer2013.csv (default: $FER2013_DIR)")
     parser.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS))
