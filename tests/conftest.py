@@ -35,6 +35,10 @@ def pytest_collection_modifyitems(items):
         for marker, fixtures in MARKED_BY_FIXTURE.items():
             if used & fixtures:
                 item.add_marker(marker)
+        # Tests run on each backend ask for the PostgreSQL server only in its case
+        # (request.getfixturevalue), which the closure cannot show: the parameter does.
+        if "postgresql" in getattr(getattr(item, "callspec", None), "params", {}).values():
+            item.add_marker("postgres")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ from emoji_fer.model_files import read_metadata, shipped_model
 from emoji_fer.predictor import Predictor
 from emoji_fer.preprocessing import scale
 
+pytestmark = pytest.mark.slow  # every PrivateTest face through the shipped models
+
 # The bars on FER+'s PrivateTest protocol (3,137 faces): just above what vicksam/fer-model's
 # ferplus_model_pd_best.tflite scores there (scripts/bench.py, docs/benchmarks.md), so the
 # shipped model must beat that published one.

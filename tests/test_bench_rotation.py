@@ -66,6 +66,7 @@ def found_face(predictor, face, angle):
     return (to_gray(rgb), hits[0]) if hits else None
 
 
+@pytest.mark.slow
 def test_every_canvas_has_exactly_one_face_region(subset, hog_predictor):
     images, _ = subset
     size = bench.CANVAS_PX

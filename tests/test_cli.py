@@ -54,6 +54,7 @@ def test_small_image_is_taken_as_one_crop_without_detection(fer_dir):
     assert out[0]["faces"][0]["box"] == [0, 0, 48, 48] and "whole image" in out[0]["message"]
 
 
+@pytest.mark.slow
 def test_evaluate_reports_per_class_metrics(fer_dir):
     result = run_module("emoji_fer", "evaluate", "--data-dir", str(fer_dir), "--split", "PublicTest", "--json")
     assert result.returncode == 0, result.stderr

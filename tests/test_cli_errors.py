@@ -171,6 +171,7 @@ def feedback(url, *args):
     return run_module("emoji_fer", "feedback", "--feedback-db", url, *map(str, args))
 
 
+@pytest.mark.slow
 def test_export_replace_leaves_exactly_the_remaining_rows(tmp_path):
     url, out = make_store(tmp_path, 6), tmp_path / "export"
     assert feedback(url, "export", out).returncode == 0

@@ -11,6 +11,8 @@ from convert import SHIPPED_KERAS
 from emoji_fer.model_files import read_metadata, sha256
 from tests.conftest import run_module
 
+pytestmark = pytest.mark.slow  # TF.js and LiteRT exports
+
 N_FACES = 600  # PrivateTest faces compared (issue 3: at least 500)
 
 

@@ -14,6 +14,8 @@ from emoji_fer.images import load_rgb
 from emoji_fer.app.photo_tab import DISPLAY_SIDE
 from tests.conftest import demo_server
 
+pytestmark = pytest.mark.slow  # the demo served
+
 
 @pytest.fixture(scope="module")
 def client(samples):

@@ -16,6 +16,8 @@ from emoji_fer.feedback import FeedbackError, FeedbackStore, StoreUnavailable, p
 from emoji_fer.labels import LABELS
 from tests.conftest import demo_server
 
+pytestmark = pytest.mark.slow  # the demo served
+
 PASSWORD = "test-admin-password"  # for the test server's admin app only
 
 

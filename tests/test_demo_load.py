@@ -25,6 +25,8 @@ import pytest
 from scripts.bench_demo import PHOTOS, DemoAPI, load, rss_mb
 from tests.conftest import demo_server
 
+pytestmark = pytest.mark.slow  # the demo served to 16 clients
+
 CLIENTS = 16
 WARM_UP = 100  # requests before the first RSS reading
 MEASURED = 200  # requests in each of the two windows

@@ -19,6 +19,8 @@ from PIL import Image
 
 from tests.conftest import demo_server, free_port
 
+pytestmark = pytest.mark.slow  # the demo served, probed
+
 httpx = pytest.importorskip("httpx")
 
 ADMIN_PASSWORD = "correct-horse-battery"

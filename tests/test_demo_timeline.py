@@ -12,6 +12,8 @@ import pytest
 from emoji_fer.labels import LABELS
 from tests.conftest import check_woman2_rows, demo_server, read_rows
 
+pytestmark = pytest.mark.slow  # the demo served, videos and webcam bursts
+
 CLIENTS, FRAMES = 8, 50
 RATE = 0.5  # Hz: most frames of the burst arrive before a sample is due and are not classified
 # Bound on the server's RSS growth over the burst, after a warm-up: well above what a

@@ -39,6 +39,7 @@ def test_detectors_find_the_people(hog, blazeface, samples, name, backend):
     assert areas == sorted(areas, reverse=True), "largest face first"
 
 
+@pytest.mark.slow
 def test_blazeface_is_the_default_and_finds_every_mtcnn_face(blazeface, samples):
     # The bar for the default: every face MTCNN finds in the sample photos is
     # found (a BlazeFace box's centre inside it), and no more faces than are there:

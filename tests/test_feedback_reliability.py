@@ -13,6 +13,8 @@ import pytest
 from emoji_fer.feedback import FeedbackStore
 from tests.conftest import demo_server
 
+pytestmark = pytest.mark.slow  # demo replicas under load, SIGKILL
+
 CLIENTS, POSTS = 16, 50
 
 

@@ -113,6 +113,7 @@ def cli(url, *args):
     return run_module("emoji_fer", "feedback", "--feedback-db", url, *map(str, args))
 
 
+@pytest.mark.slow
 def test_cli_stats_export_delete_purge(store, tmp_path):
     url = store.url
     proc = cli(url, "stats", "--json", "--by", "week")

@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # wheels built and installed in a fresh venv
+
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ from emoji_fer.model_files import read_metadata, sha256
 from tests.conftest import run_module
 from tests.support.models import copy_model
 
+pytestmark = pytest.mark.slow  # training on exported feedback
+
 PER_LABEL = 6  # faces per label in the export: 42, ids 1..42, of which 8 held out (id % 5 == 0)
 TINY = ["--limit", "256", "--batch-size", "64", "--widths", "8", "16", "16", "16"]
 

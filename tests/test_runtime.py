@@ -43,6 +43,7 @@ def test_shipped_export_is_fresh_and_served():
     assert Predictor(detector=None).runtime == "litert"
 
 
+@pytest.mark.slow
 def test_litert_answers_like_keras_on_privatetest(faces):
     meta = read_metadata(SHIPPED_KERAS)
     tta = meta["inference"]["tta"]

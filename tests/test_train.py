@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import ROOT, run_module
 
+pytestmark = pytest.mark.slow  # training runs, a few epochs each
+
 ARGS = ["--epochs", "3", "--limit", "256", "--batch-size", "64", "--widths", "8", "16", "16", "16"]
 
 

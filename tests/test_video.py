@@ -61,6 +61,7 @@ def test_a_video_that_breaks_off_yields_the_frames_before(tmp_path):
     assert 5 <= len(got) < 30
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_on_a_long_video(tmp_path):
     """3,000 frames of 320x240 (690 MB if held as RGB arrays): decoding them all must not
     grow the process by more than 60 MB (one frame is 0.23 MB; the rest is decoder state)."""

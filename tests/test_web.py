@@ -301,6 +301,7 @@ def turned(eyes, degrees):
             for x, y in ((rx, ry), (lx, ly))]
 
 
+@pytest.mark.slow
 def test_alignment_and_letterbox_match_python(tmp_path, samples):
     """js/preprocess.js, run by Node, against emoji_fer.preprocessing and emoji_fer.blazeface:
     - aligned crops (cropAligned = crop_face(..., eyes=...)) of every face that Python's
