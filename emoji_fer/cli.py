@@ -194,7 +194,7 @@ def video(args):
     # FFmpeg's and OpenCV's own log lines ("moov atom not found") would only repeat the
     # error we print; FFmpeg reads this variable when a capture is first opened.
     if args.plot and importlib.util.find_spec("matplotlib") is None:
-        # Before decoding anything: a long video should not be analysed only to fail here.
+        # Before decoding anything: a long video should not be analyzed only to fail here.
         print("error: --plot needs matplotlib: pip install 'emoji-fer[plot]'", file=sys.stderr)
         return 2
     for option, out in (("--csv", args.csv), ("--plot", args.plot), ("--annotate", args.annotate)):

@@ -2,7 +2,7 @@
 
 python scripts/screenshot_demo.py [--url http://127.0.0.1:7860/] [--what photo|video|live|health]
   photo: ../shared/samples/justin.jpg in the Photo tab          -> docs/demo.png
-  video: ../shared/samples/woman2.mp4 analysed in the Video tab, smoothing 1 s -> docs/timeline.png
+  video: ../shared/samples/woman2.mp4 analyzed in the Video tab, smoothing 1 s -> docs/timeline.png
   live:  the Live webcam tab fed by Chromium's fake camera playing woman2.mp4 (converted
          to a .y4m file, the format the fake camera reads) for --seconds -> docs/live.png
   health: first submits FEEDBACK_SEED (faces of the sample photos, confirmed or corrected)

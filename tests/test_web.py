@@ -377,7 +377,7 @@ TIMELINE_RATE = 2  # samples per second: the page's default
 def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
     """The timeline panel records the fake camera at the set rate; the summary names a
     dominant expression; Download CSV gives the page's rows in emoji_fer/timeline.py's
-    exact format; Reset empties it. TTA off so that the page analyses several frames per
+    exact format; Reset empties it. TTA off so that the page analyzes several frames per
     second even on a busy machine (the rate, not the model, is under test here)."""
     from emoji_fer.labels import LABELS
     from emoji_fer.timeline import Timeline as PyTimeline
@@ -397,11 +397,11 @@ def test_camera_timeline_summary_csv_and_reset(camera, site, tmp_path):
     times = [r["time_s"] for r in rows]
     duration = times[-1]
     print(f"\ntimeline: {len(rows)} rows over {duration:.2f} s at {TIMELINE_RATE}/s set "
-          f"(page analysing {fps:.1f} fps); intervals {min(np.diff(times)):.3f}-{max(np.diff(times)):.3f} s")
+          f"(page analyzing {fps:.1f} fps); intervals {min(np.diff(times)):.3f}-{max(np.diff(times)):.3f} s")
     assert times[0] == 0 and all(b > a for a, b in zip(times, times[1:]))
     assert duration >= TIMELINE_S - 1
     # At most `rate` per second (never two samples within half a period), and close to it
-    # while the page analyses faster than the rate.
+    # while the page analyzes faster than the rate.
     assert min(np.diff(times)) >= 0.5 / TIMELINE_RATE - 1e-6
     assert 0.7 * duration * TIMELINE_RATE <= len(rows) - 1 <= duration * TIMELINE_RATE + 1
     for row in rows:

@@ -329,7 +329,7 @@ async function processFrame() {
       const grabMs = performance.now() - t0;
       const result = await state.live.process(frame);
       result.ms.grab = grabMs;
-      if (!state.running) return; // stopped while this frame was being analysed
+      if (!state.running) return; // stopped while this frame was being analyzed
       state.frames += 1;
       result.source = state.source;
       result.callMode = ui.callMode.checked; // everyone in view gets a timeline row (timeline.js)

@@ -68,7 +68,7 @@ export class ParticipantsPanel {
       : `${inView} ${inView === 1 ? 'person' : 'people'} in view`
         + `${people.length > inView ? `, ${people.length - inView} left` : ''}.`
         + (this.callMode ? '' : ' Call mode is off: this list is not updated.')
-        + (this.callMode && age > STALE_S ? ` Paused: as of the last analysed frame, ${Math.round(age)} s ago.` : '');
+        + (this.callMode && age > STALE_S ? ` Paused: as of the last analyzed frame, ${Math.round(age)} s ago.` : '');
     const keep = new Set(people.map((p) => p.person));
     for (const [person, li] of this.items) {
       if (!keep.has(person)) {

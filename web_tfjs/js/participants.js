@@ -11,7 +11,7 @@ import { argmax } from './timeline.js';
 export const HISTORY_S = 60; // s of top-expression history kept per person (the sparkline)
 export const HISTORY_STEP_S = 0.25; // at most one history point per person per this many s
 // A sighting counts for the time since the person's previous one, at most this long: a
-// person the page did not analyse for a while (paused video, stopped source) gains no time.
+// person the page did not analyze for a while (paused video, stopped source) gains no time.
 export const MAX_GAP_S = 1;
 export const MAX_PEOPLE = 24; // beyond this, the people gone the longest are forgotten
 
@@ -69,7 +69,7 @@ export class Participants {
   }
 
   // Seconds since the latest result at time `now` (a paused video or a stopped source
-  // shows the people of its last analysed frame: they did not leave), or null before any.
+  // shows the people of its last analyzed frame: they did not leave), or null before any.
   age(now) {
     return this.lastUpdate === null ? null : Math.max(0, now - this.lastUpdate);
   }

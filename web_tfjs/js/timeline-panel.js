@@ -59,7 +59,7 @@ export class TimelinePanel {
       this.schedule();
     });
     ui.note.textContent = 'Samples are taken while a live source (camera, shared screen, video) runs, at most '
-      + `the set number per second (fewer if the page analyses fewer frames). The CSV holds the raw probabilities of the whole session, up to `
+      + `the set number per second (fewer if the page analyzes fewer frames). The CSV holds the raw probabilities of the whole session, up to `
       + `the latest ${PAGE_MAX_ROWS.toLocaleString('en')} samples (${PAGE_MAX_ROWS / MAX_RATE / 3600} h at ${MAX_RATE} `
       + `per second, ${PAGE_MAX_ROWS / DEFAULT_RATE / 3600} h at ${DEFAULT_RATE}); older samples are dropped. Smoothing only `
       + 'changes the chart. Grey bands: samples with no face. Photos are not recorded. In call mode each sample '

@@ -340,7 +340,7 @@ function emaFlat(times, probs, k, halfLifeS) {
 }
 
 // When to take a sample, as emoji_fer/live.py LiveSession: frames arrive as fast as the
-// page analyses them; at most `rate` of them per second are recorded. Times in s on any
+// page analyzes them; at most `rate` of them per second are recorded. Times in s on any
 // monotonic clock (performance.now() / 1000); sample times are since the first sample.
 export class Sampler {
   constructor(rate = DEFAULT_RATE) {
