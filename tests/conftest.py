@@ -37,7 +37,8 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(marker)
         # Tests run on each backend ask for the PostgreSQL server only in its case
         # (request.getfixturevalue), which the closure cannot show: the parameter does.
-        if "postgresql" in getattr(getattr(item, "callspec", None), "params", {}).values():
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(isinstance(value, str) and value == "postgresql" for value in params.values()):
             item.add_marker("postgres")
 
 
