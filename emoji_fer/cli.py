@@ -1,9 +1,15 @@
 """Command line: `emoji-fer predict|evaluate|video ...` (or `python -m emoji_fer ...`).
 
 predict  PATH... [--no-detect] [--top-k 3] [--detector blazeface|hog|mtcnn|haar] [--model PATH]
-         prints a JSON list, one entry per path: {"schema_version", "path", "faces",
+         [--recursive] [--output FILE.jsonl|FILE.parquet [--resume] [--batch-size 32] [--ray [ADDRESS]]]
+         prints a JSON list, one entry per image: {"schema_version", "path", "faces",
          "whole_image", "message", "error"}; exit status 2 if any path could not be read
-         (each such error also one line on stderr).
+         (each such error also one line on stderr). A folder gives its images (by suffix;
+         its subfolders' too with --recursive; videos and other files skipped with a
+         count on stderr). --output writes the same entries as rows, batch by batch, with
+         a progress bar on stderr and a summary on stdout; an existing output is refused
+         unless --resume, which skips the images already in it (emoji_fer/batch.py,
+         docs/batch.md); exit status 130 when interrupted (Ctrl-C).
 evaluate --data-dir DIR [--split PrivateTest] [--model NAME|PATH] [--json]
          [--labels fer2013|ferplus] [--votes FILE]
          against FER-2013's labels (default): accuracy, macro-F1, per-class
@@ -35,6 +41,13 @@ from pathlib import Path
 from emoji_fer.detect import DEFAULT_DETECTOR, DETECTORS
 from emoji_fer.labels import LABELS
 
+# Images per batch of `predict --output`: the faces of a batch go through the model
+# together and are written together (one Parquet part); a batch is also what an
+# interrupted run loses.
+BATCH_IMAGES = 32
+# The end of emoji_fer.images.VideoNotImage's message: such a row gets the remedy as
+# `predict` without --output gives it.
+VIDEO_ERROR = "a video file, not an image"
 # emoji_fer.feedback.MAX_ID, the largest id a row can have; not imported from there: the
 # base install has no SQLAlchemy, and argparse checks ids before the command runs.
 MAX_ID = 2**31 - 1
@@ -47,14 +60,25 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("predict", help="classify the faces in image files, print JSON")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = sub.add_parser("predict", help="classify the faces in image files and folders, print JSON or write a "
+                                        "results file")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files, and folders of them")
     p.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
     p.add_argument("--top-k", type=int, default=3, choices=range(1, len(LABELS) + 1), metavar="K")
     p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTORS,
                    help=f"face detector (default: {DEFAULT_DETECTOR})")
     p.add_argument("--model", help="a model's .json, .tflite or .keras file, the others beside it "
                                    "(default: the shipped model)")
+    p.add_argument("--recursive", "-r", action="store_true", help="also the images in a folder's subfolders")
+    p.add_argument("--output", "-o", metavar="FILE", help="write one row per image to FILE.jsonl or FILE.parquet "
+                                                          "(a folder of parts; needs the [parquet] extra), in batches, "
+                                                          "with a progress bar, instead of printing a JSON list")
+    p.add_argument("--resume", action="store_true", help="continue an --output that exists: skip the images "
+                                                         "already in it, append the others")
+    p.add_argument("--batch-size", type=_positive, default=BATCH_IMAGES, metavar="N",
+                   help=f"with --output: images per batch, their faces classified together (default: {BATCH_IMAGES})")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="with --output: spread the batches over a Ray cluster (ADDRESS, default: a local one)")
     p.set_defaults(func=predict)
 
     e = sub.add_parser("evaluate", help="accuracy and per-class metrics on a FER-2013 split")
@@ -125,6 +149,16 @@ def _row_id(text):
     return value
 
 
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 1: {text!r}")
+    return value
+
+
 def _rate(text):
     from emoji_fer.video import MAX_FPS
 
@@ -135,13 +169,35 @@ def _rate(text):
 
 
 def predict(args):
+    from emoji_fer.batch import list_images
+
+    for option, given in (("--resume", args.resume), ("--ray", args.ray is not None)):
+        if given and not args.output:
+            print(f"error: {option} needs --output", file=sys.stderr)
+            return 2
+    paths, skipped = list_images(args.paths, args.recursive)
+    if skipped["video"]:
+        print(f"skipped {_count(skipped['video'], 'video file')} in the folders (use: emoji-fer video PATH)",
+              file=sys.stderr)
+    if skipped["other"]:
+        print(f"skipped {_count(skipped['other'], 'file')} in the folders without an image suffix", file=sys.stderr)
+    if not paths:
+        print(f"error: no image files in {' '.join(map(shlex.quote, args.paths))}", file=sys.stderr)
+        return 2
+    if args.output:
+        return _predict_to_output(args, paths)
+    return _predict_to_stdout(args, paths)
+
+
+def _predict_to_stdout(args, paths):
+    """A JSON list on stdout, one entry per path, each image on its own."""
     from emoji_fer.images import ImageError, VideoNotImage
     from emoji_fer.predictor import SCHEMA_VERSION, Predictor
 
     predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
     predictor.detector  # built now: a detector that cannot be (a missing extra) fails before any file
     results, failed = [], False
-    for path in args.paths:
+    for path in paths:
         try:
             out = predictor.predict(path, detect=not args.no_detect, top_k=args.top_k)
             results.append({"schema_version": out.pop("schema_version"), "path": path, **out, "error": None})
@@ -155,6 +211,116 @@ def predict(args):
                             "message": None, "error": message})
     print(json.dumps(results, indent=2, ensure_ascii=False))
     return 2 if failed else 0
+
+
+def _predict_to_output(args, paths):
+    """Rows to --output (emoji_fer.batch), batch by batch, skipping those already there
+    with --resume; a progress bar and each error on stderr, a summary on stdout."""
+    from tqdm import tqdm
+
+    from emoji_fer.batch import OutputError, check_output, open_results, remove_if_empty
+
+    try:
+        check_output(args.output, args.resume)  # before the model loads, and before anything is created
+        # The rows' source before the output: a model or Ray that cannot be loaded must not
+        # leave an empty output behind, which a run without --resume would then refuse.
+        source = _ray_source(args) if args.ray is not None else _local_source(args)
+        writer = open_results(args.output, resume=args.resume)
+    except OutputError as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    written = failed = 0
+    try:
+        with writer:
+            todo = [path for path in dict.fromkeys(paths) if path not in writer.done]
+            already = len(set(paths)) - len(todo)
+            if already:
+                print(f"resuming: {already} images already in {args.output}", file=sys.stderr)
+            with tqdm(total=len(todo), unit="image", desc="predict", file=sys.stderr) as bar:
+                for batch in source(todo):
+                    writer.write(batch)
+                    for row in batch:
+                        if row["error"]:
+                            failed += 1
+                            bar.write(f"error: {row['error']}", file=sys.stderr)
+                    written += len(batch)
+                    bar.update(len(batch))
+    except KeyboardInterrupt:
+        # The way to stop a long run: what was written stays, and --resume goes on from there.
+        remove_if_empty(args.output)
+        print(f"\ninterrupted: {written} rows written to {args.output}; continue with --resume", file=sys.stderr)
+        return 130
+    except BaseException:
+        # A cluster or a disk that fails before the first batch leaves no empty output
+        # behind, which the next run would refuse without --resume.
+        remove_if_empty(args.output)
+        raise
+    print(f"wrote {written} rows to {args.output}" + (f" ({failed} with an error)" if failed else "")
+          + (f"; {already} were there already" if already else ""))
+    return 2 if failed else 0
+
+
+def _local_source(args):
+    """paths -> batches of rows (lists of dicts), --batch-size images each, from one
+    Predictor in this process (loaded now)."""
+    from emoji_fer.predictor import Predictor
+
+    predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
+    predictor.detector  # built now: a detector that cannot be fails before the output is created
+
+    def batches(paths):
+        for start in range(0, len(paths), args.batch_size):
+            chunk = paths[start:start + args.batch_size]
+            results = predictor.predict_batch(chunk, detect=not args.no_detect, top_k=args.top_k, errors="return")
+            yield [_row(path, result) for path, result in zip(chunk, results)]
+
+    return batches
+
+
+def _ray_source(args):
+    """paths -> batches of rows from emoji_fer.ray (imported only here: Ray is optional),
+    in the order its workers finish them."""
+    try:
+        from emoji_fer import ray
+    except ImportError as err:
+        if getattr(err, "name", None) == "emoji_fer.ray":
+            raise _RayMissing("--ray: this version of emoji_fer has no Ray support (emoji_fer/ray.py)") from None
+        raise _RayMissing(f"--ray: {_one_line(err)}") from None
+
+    def batches(paths):
+        rows = ray.predict_paths(paths, address=args.ray or None, batch_size=args.batch_size, model=args.model,
+                                 detector=None if args.no_detect else args.detector, top_k=args.top_k)
+        batch = []
+        try:
+            for row in rows:
+                batch.append(_row(row["path"], row))
+                if len(batch) == args.batch_size:
+                    yield batch
+                    batch = []
+        except ImportError as err:  # Ray itself, imported when the first batch starts
+            raise _RayMissing(f"--ray: {_one_line(err)}") from None
+        if batch:
+            yield batch
+
+    return batches
+
+
+class _RayMissing(ImportError):
+    """--ray without emoji_fer.ray or without Ray itself; reported as one line by main()."""
+
+
+def _count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _row(path, result):
+    """The CLI's entry for one image from a predict_batch result (or a row of emoji_fer.ray),
+    the keys in the order the JSON list has them."""
+    error = result["error"]
+    if error and error.endswith(VIDEO_ERROR):  # emoji_fer.images.VideoNotImage's message
+        error += f"; use: emoji-fer video {shlex.quote(path)}"
+    return {"schema_version": result["schema_version"], "path": path, "faces": result["faces"],
+            "whole_image": result["whole_image"], "message": result["message"], "error": error}
 
 
 def evaluate(args):
@@ -350,8 +516,8 @@ def _expected_errors():
     from emoji_fer.model_files import ModelFileError
     from emoji_fer.video import VideoError
 
-    # OSError: an output path (--csv, --plot, --annotate) that cannot be written, ...
-    return ModelFileError, ImageError, VideoError, DatasetError, DetectorUnavailable, OSError
+    # OSError: an output path (--csv, --plot, --annotate, --output) that cannot be written, ...
+    return ModelFileError, ImageError, VideoError, DatasetError, DetectorUnavailable, OSError, _RayMissing
 
 
 def _one_line(err):

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from emoji_fer.detect import DEFAULT_DETECTOR, eyes_of
-from emoji_fer.images import load_rgb
+from emoji_fer.images import CHANNELS, ImageError, load_rgb
 from emoji_fer.labels import EMOJI
 from emoji_fer.model_files import (SHIPPED_MODELS, ModelFileError, keras_path, metadata_path, model_tta,
                                    read_metadata, resolve_model, sha256)
@@ -28,6 +28,9 @@ WHOLE_IMAGE_MAX_SIDE = 96
 # /predict print as JSON. Raised when a key is removed or changes meaning (adding one
 # does not change it).
 SCHEMA_VERSION = 1
+# Faces per model call in `predict_batch`: the runtimes' own default batch (in_batches),
+# large enough that a call's overhead is small beside its work.
+BATCH_FACES = 256
 
 
 class Predictor:
@@ -117,6 +120,64 @@ class Predictor:
         rgb, factor = load_rgb(image, channels=channels)
         return self.predict_rgb(rgb, factor, detect, top_k)
 
+    def predict_batch(self, images, detect=True, top_k=3, channels="RGB", batch_size=BATCH_FACES, errors="return"):
+        """`predict` for many images, with the faces of all of them classified together.
+
+        images: an iterable of what `predict` takes (paths, bytes, PIL images, uint8
+        arrays; `channels` as there). Each image is decoded, its faces found and cropped
+        in turn, and only the crops are kept (one 48x48 float32 array, 9 KB, a face), so
+        memory grows with the number of faces, not with the images' size; then every
+        face goes through the model in calls of at most `batch_size` faces (each call
+        runs the model's TTA views of its faces: 8 network inputs a face for
+        "flip_scales"), and the answers are split back per image.
+        errors: what an image that cannot be read (emoji_fer.images.ImageError: missing,
+        not an image, a video, corrupt, too small or too large) does:
+        "return" (default) puts an entry in its place, {"schema_version": 1, "faces": [],
+        "whole_image": False, "message": None, "error": "<why, one line>"}, and the other
+        images are still classified; "raise" raises the first such error (nothing is
+        returned), as `predict` does.
+        Returns a list with one dict per image, in input order: `predict`'s result
+        dict plus "error": None (or the entry above). The faces are `predict`'s: the same
+        boxes, crops and keypoints, and with the LiteRT runtime the same probabilities
+        bit for bit (each face's activations are quantized on their own and summed in
+        integers, so the other faces in a call change nothing: tests/test_batch.py); with
+        Keras they may differ in the last bits of float32.
+        Raises ValueError for an unknown `channels` or `errors`, before any image is
+        read; ImageError with errors="raise". Thread-safe: a server's other calls wait
+        while an image is detected and while the model runs, not while images decode.
+        """
+        if channels not in CHANNELS:
+            raise ValueError(f"channels must be one of {', '.join(CHANNELS)}, got {channels!r}")
+        if errors not in ("return", "raise"):
+            raise ValueError(f"errors must be 'return' or 'raise', got {errors!r}")
+        prepared, crops = [], []
+        for image in images:
+            try:
+                rgb, factor = load_rgb(image, channels=channels)
+            except ImageError as err:
+                if errors == "raise":
+                    raise
+                prepared.append(" ".join(line.strip() for line in str(err).splitlines() if line.strip()))
+                continue
+            with self._lock:
+                found, batch, whole = self._crops(rgb, factor, detect)
+            prepared.append((found, factor, whole))
+            crops.append(batch)
+        faces = np.concatenate(crops) if crops else np.zeros((0, *self.input_shape), np.float32)
+        with self._lock:
+            probs = self._classify(faces, batch_size) if len(faces) else np.zeros((0, len(self.labels)), np.float32)
+        results, start = [], 0
+        for item in prepared:
+            if isinstance(item, str):
+                results.append({"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": None,
+                                "error": item})
+                continue
+            found, factor, whole = item
+            result = self._result(found, probs[start:start + len(found)], factor, top_k, whole, detect)
+            results.append({**result, "error": None})
+            start += len(found)
+        return results
+
     def detect_emotions(self, image, channels="RGB"):
         """The `fer` package's result: [{"box": [x, y, w, h], "emotions": {label: p}}],
         one dict per face, largest first; box in pixels (ints), p float in [0, 1] over
@@ -159,6 +220,13 @@ class Predictor:
         return sha256(served)
 
     def _predict_rgb(self, rgb, factor, detect, top_k):
+        found, batch, whole = self._crops(rgb, factor, detect)
+        return self._result(found, self.predict_faces(batch), factor, top_k, whole, detect), batch
+
+    def _crops(self, rgb, factor, detect):
+        """The faces of one image and their model inputs: (found, batch (N, 48, 48, 1)
+        float32, whole), found as the detector gives them (N = 0: no face), whole when
+        the image itself is the one face crop. Not thread-safe: call under self._lock."""
         height, width = rgb.shape[:2]
         small = max(width, height) * factor <= WHOLE_IMAGE_MAX_SIDE
         found = self.detector.detect_faces(rgb) if detect and self.detector and not small else []
@@ -170,13 +238,17 @@ class Predictor:
             gray = to_gray(rgb)
             batch = np.stack([crop_face(gray, f["box"], self.preprocessing, eyes=eyes_of(f)) for f in found])
         else:
-            result = {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
-            return result, np.zeros((0, *self.input_shape), np.float32)
-        probs = self.predict_faces(batch)
+            batch = np.zeros((0, *self.input_shape), np.float32)
+        return found, batch, whole
+
+    def _result(self, found, probs, factor, top_k, whole, detect):
+        """predict's result dict from one image's faces (`_crops`) and their probabilities."""
+        if not found:
+            return {"schema_version": SCHEMA_VERSION, "faces": [], "whole_image": False, "message": "no face found"}
         faces = [self._face(f, p, factor, top_k) for f, p in zip(found, probs)]
         message = (f"an image of at most {WHOLE_IMAGE_MAX_SIDE} px: classified the whole image as one face crop"
                    if whole and detect else None)
-        return {"schema_version": SCHEMA_VERSION, "faces": faces, "whole_image": whole, "message": message}, batch
+        return {"schema_version": SCHEMA_VERSION, "faces": faces, "whole_image": whole, "message": message}
 
     def _face(self, found, probs, factor, top_k):
         scores = {label: float(p) for label, p in zip(self.labels, probs)}

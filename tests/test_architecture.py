@@ -5,6 +5,7 @@
   package (TensorFlow for a .keras model, MTCNN, matplotlib, scikit-learn) only inside
   the function that needs it, so the core imports on a base install;
 - emoji_fer.feedback imports nothing of emoji_fer.app; only emoji_fer.app imports Gradio;
+  emoji_fer.ray (the [ray] extra) is imported by no core module;
 - the library imports nothing from train/, convert/, scripts/, tests/ or demo.py;
 - scripts use tests.support only, never a test module; a test module imports no other
   test module; tests/support imports neither scripts nor tests;
@@ -33,7 +34,10 @@ BASE = {"numpy", "PIL", "cv2", "ai_edge_litert", "dlib", "tqdm"}
 # Optional dependencies (the extras) as imported.
 ROOM_DEPENDENCIES = {"gradio", "gradio_client", "fastapi", "uvicorn", "starlette", "sqlalchemy", "alembic",
                      "platformdirs", "psycopg"}
-OPTIONAL = ROOM_DEPENDENCIES | {"matplotlib", "pandas", "sklearn", "tensorflow", "keras", "mtcnn"}
+OPTIONAL = ROOM_DEPENDENCIES | {"matplotlib", "pandas", "sklearn", "tensorflow", "keras", "mtcnn", "pyarrow", "ray"}
+# Modules that are an extra's whole reason to exist (`pip install "emoji-fer[ray]"` adds
+# emoji_fer.ray): like a room, only entry points import them, and only when asked.
+EXTRA_MODULES = {"emoji_fer.ray": "ray"}
 REPOSITORY_TOOLS = {"train", "convert", "scripts", "tests", "demo"}
 
 
@@ -113,7 +117,8 @@ def in_room(name, room):
 
 
 CORE = sorted(n for n in MODULES if top(n) == "emoji_fer" and n.count(".") <= 1 and n not in ENTRY_POINTS
-              and not in_room(n, "emoji_fer.app") and not in_room(n, "emoji_fer.feedback") and n != "emoji_fer")
+              and n not in EXTRA_MODULES and not in_room(n, "emoji_fer.app") and not in_room(n, "emoji_fer.feedback")
+              and n != "emoji_fer")
 
 
 def offending(names, rule, module_level=False):
@@ -128,7 +133,8 @@ def test_the_rooms_are_where_the_rules_say():
 
 
 def test_the_core_imports_neither_the_app_nor_the_feedback_store():
-    assert offending(CORE, lambda m: in_room(m, "emoji_fer.app") or in_room(m, "emoji_fer.feedback")) == []
+    assert offending(CORE, lambda m: in_room(m, "emoji_fer.app") or in_room(m, "emoji_fer.feedback")
+                     or m in EXTRA_MODULES) == []
     assert offending(CORE, lambda m: top(m) in ROOM_DEPENDENCIES) == []
     assert offending(CORE + sorted(ENTRY_POINTS), lambda m: top(m) in OPTIONAL, module_level=True) == []
 
@@ -225,14 +231,15 @@ def test_the_core_and_the_cli_import_on_a_base_install(tmp_path):
     assert proc.stdout.split() == ["imported", str(len(CORE) + 1)]
 
 
-@pytest.mark.parametrize("room, extra", [("emoji_fer.app", "demo"), ("emoji_fer.feedback", "feedback")])
+@pytest.mark.parametrize("room, extra", [("emoji_fer.app", "demo"), ("emoji_fer.feedback", "feedback"),
+                                         ("emoji_fer.ray", "ray")])
 def test_a_room_without_its_extra_says_which_extra_to_install(tmp_path, room, extra):
-    blocked = {"emoji_fer.app": "gradio", "emoji_fer.feedback": "sqlalchemy"}[room]
+    blocked = {"emoji_fer.app": "gradio", "emoji_fer.feedback": "sqlalchemy", "emoji_fer.ray": "ray"}[room]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = BLOCKED_IMPORT.replace('print("imported", len(sys.argv) - 2)', "")
     proc = subprocess.run([sys.executable, "-c", code, blocked, room], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "ImportError" in proc.stderr or "ModuleNotFoundError" in proc.stderr
-    if room == "emoji_fer.app":  # the app checks first and names the extra
+    if room != "emoji_fer.feedback":  # these check first and name the extra
         assert f"emoji-fer[{extra}]" in proc.stderr
