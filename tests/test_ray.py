@@ -42,8 +42,8 @@ ROW_FIELDS = ["schema_version", "path", "faces", "whole_image", "message", "erro
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 
 
-def ray_descendants():
-    """pids of this process's descendants that belong to Ray: its servers (raylet,
+def ray_processes():
+    """pids of this process's living descendants that belong to Ray: its servers (raylet,
     gcs_server, its Python helpers) and workers ("ray::<task or actor>" titles)."""
     children = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -53,22 +53,28 @@ def ray_descendants():
             cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, ValueError):  # gone while we read
             continue
-        if state != "Z":  # a zombie holds nothing: it only waits to be reaped
-            children.setdefault(int(ppid), []).append((int(pid), cmdline))
-    found, stack = [], [os.getpid()]
+        children.setdefault(int(ppid), []).append((int(pid), state, cmdline))
+    found, stack = set(), [os.getpid()]
     while stack:
-        for pid, cmdline in children.get(stack.pop(), []):
+        for pid, state, cmdline in children.get(stack.pop(), []):
             stack.append(pid)
-            if "ray" in cmdline:
-                found.append(pid)
+            if "ray" in cmdline and state != "Z":  # a zombie holds nothing: it only waits to be reaped
+                found.add(pid)
     return found
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A local Ray cluster of 2 CPUs for this module's tests, its files under pytest's
     temporary folder; stopped after them, with every process it started."""
-    mode = os.environ.get("RAY_AUTH_MODE")
+    mode, started = os.environ.get("RAY_AUTH_MODE"), set()
     with pytest.MonkeyPatch.context() as mp:
         # A token of the test's own: a new local cluster would otherwise write one to
         # ~/.ray/auth_token.
@@ -76,14 +82,17 @@ def cluster(tmp_path_factory):
         try:
             ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp("ray")), include_dashboard=False)
             yield
+            # Taken before the shutdown: a worker whose raylet has gone is no descendant.
+            started = ray_processes()
+            assert started, "found no process of the running cluster: the check below would see nothing"
         finally:
             ray.shutdown()
             if mode is None:  # ray.init turns token mode on in os.environ
                 os.environ.pop("RAY_AUTH_MODE", None)
         deadline = time.monotonic() + 30
-        while ray_descendants() and time.monotonic() < deadline:
+        while (left := sorted(p for p in started | ray_processes() if alive(p))) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert ray_descendants() == [], "Ray processes left running after ray.shutdown()"
+        assert left == [], "Ray processes left running after ray.shutdown()"
 
 
 def single_process_entry(predictor, path):
