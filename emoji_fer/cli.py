@@ -192,10 +192,9 @@ def predict(args):
 def _predict_to_stdout(args, paths):
     """A JSON list on stdout, one entry per path, each image on its own."""
     from emoji_fer.images import ImageError, VideoNotImage
-    from emoji_fer.predictor import SCHEMA_VERSION, Predictor
+    from emoji_fer.predictor import SCHEMA_VERSION
 
-    predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
-    predictor.detector  # built now: a detector that cannot be (a missing extra) fails before any file
+    predictor = _predictor(args)
     results, failed = [], False
     for path in paths:
         try:
@@ -263,10 +262,7 @@ def _predict_to_output(args, paths):
 def _local_source(args):
     """paths -> batches of rows (lists of dicts), --batch-size images each, from one
     Predictor in this process (loaded now)."""
-    from emoji_fer.predictor import Predictor
-
-    predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
-    predictor.detector  # built now: a detector that cannot be fails before the output is created
+    predictor = _predictor(args)
 
     def batches(paths):
         for start in range(0, len(paths), args.batch_size):
@@ -275,6 +271,16 @@ def _local_source(args):
             yield [_row(path, result) for path, result in zip(chunk, results)]
 
     return batches
+
+
+def _predictor(args):
+    """The Predictor `predict` asks for, its detector built now: a detector that cannot be
+    (a missing extra) fails before any file is read or any output created."""
+    from emoji_fer.predictor import Predictor
+
+    predictor = Predictor(args.model, detector=None if args.no_detect else args.detector)
+    predictor.detector
+    return predictor
 
 
 def _ray_source(args):
